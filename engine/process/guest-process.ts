@@ -1,0 +1,380 @@
+/**
+ * A guest process: one Unicorn engine, its address space, fds, threads and signals, and the run
+ * loop that schedules threads one at a time (Valgrind's big lock) and services syscalls, faults
+ * and signals. Knows nothing of memcheck: tools attach through the observer interfaces.
+ */
+import { HookHandle, Unicorn } from '../cpu/unicorn';
+import * as C from '../cpu/x86-const';
+import { X86 } from '../cpu/x86-const';
+import { cpuid } from '../cpu/cpuid';
+import { GuestMemory } from '../memory/guest-memory';
+import { DeviceRegistry, FdTable } from '../kernel/fd-table';
+import { Kernel } from '../kernel/kernel';
+import { NO_OBSERVER, SyscallObserver } from '../kernel/syscall-observer';
+import { Thread } from './thread';
+import { FaultInfo, SigAction, SIG, deliverSignal, sigreturn, ignoredByDefault, SIG_DFL, SIG_IGN, SA_RESETHAND } from './signals';
+import { Log } from './log';
+
+/** How the guest ended. */
+export interface ExitStatus {
+  code?: number;
+  signal?: number;
+  fault?: FaultInfo;
+  /** Registers and thread at the fatal fault, for the report. */
+  faultThread?: Thread;
+}
+
+export interface ProcessOptions {
+  traceSyscalls: boolean;
+  log: Log;
+  observer?: SyscallObserver;
+}
+
+/** Time slice of a thread while others are runnable, and the longest stretch without yielding to the event loop. */
+const SLICE_MS = 20;
+const YIELD_MS = 40;
+
+export class GuestProcess {
+  readonly uc = new Unicorn();
+  readonly mem = new GuestMemory(this.uc);
+  readonly fds = new FdTable();
+  readonly kernel: Kernel;
+  readonly pid = process.pid;
+  readonly threads: Thread[] = [];
+  readonly sigactions = new Map<number, SigAction>();
+  /** Process-directed signals waiting for a thread that does not block them. */
+  pendingSignals: FaultInfo[] = [];
+  observer: SyscallObserver;
+  /** Engine devices (Xen), consulted by open() before the host. */
+  devices: DeviceRegistry | undefined;
+  current: Thread;
+  exit: ExitStatus | undefined;
+  /** Set by hooks to make the run loop look at the current thread before going on. */
+  private fault: FaultInfo | undefined;
+  private sliceStart = 0;
+  /** Block hook that preempts threads; installed only while more than one thread lives (it costs a callback per block). */
+  private preemptHook: HookHandle | undefined;
+  private blockCount = 0;
+  private nextTid: number;
+  /** Executable path, argv and the auxv as written, for /proc/self/*. */
+  exePath = '';
+  argv: string[] = [];
+  auxv: Array<[number, number]> = [];
+  brkStart = 0;
+  brkCur = 0;
+  /** Host signals (SIGINT/SIGTERM) sent to unigrind, delivered to the guest at a safe point. */
+  private readonly hostSignals: number[] = [];
+
+  constructor(readonly opts: ProcessOptions) {
+    this.observer = opts.observer ?? NO_OBSERVER;
+    this.kernel = new Kernel(this);
+    this.nextTid = this.pid + 1;
+    this.current = new Thread(this.pid, 1);
+    this.threads.push(this.current);
+    // QEMU's CR4 starts at 0; FXSAVE/FXRSTOR skip XMM registers unless OSFXSR is set (ld.so's lazy binding uses them).
+    this.uc.reg_write(X86.CR4, this.uc.reg_read(X86.CR4) | (1n << 9n) | (1n << 10n));
+    this.installHooks();
+  }
+
+  private installHooks(): void {
+    const uc = this.uc;
+    uc.hook_add(C.UC_HOOK_INSN, () => this.onSyscall(), 1, 0, C.UC_X86_INS_SYSCALL);
+    uc.hook_add(C.UC_HOOK_INSN, () => {
+      const [ea, eb, ec, ed] = cpuid(Number(uc.reg_read(X86.RAX) & 0xffffffffn), Number(uc.reg_read(X86.RCX) & 0xffffffffn));
+      uc.reg_write(X86.RAX, ea >>> 0);
+      uc.reg_write(X86.RBX, eb >>> 0);
+      uc.reg_write(X86.RCX, ec >>> 0);
+      uc.reg_write(X86.RDX, ed >>> 0);
+      return 1;
+    }, 1, 0, C.UC_X86_INS_CPUID);
+    uc.hook_add(C.UC_HOOK_MEM_INVALID, (_h: unknown, type: number, address: number | bigint) => {
+      const addr = Number(address);
+      const mapped = this.mem.find(addr) !== undefined;
+      this.stopWithFault({ sig: SIG.SIGSEGV, code: mapped ? 2 : 1, addr });
+      if (process.env.UNIGRIND_DEBUG) process.stderr.write(`mem fault type ${type} at 0x${addr.toString(16)} rip 0x${uc.reg_read_num(X86.RIP).toString(16)}\n`);
+      return false;
+    });
+    uc.hook_add(C.UC_HOOK_INTR, (_h: unknown, intno: number) => {
+      const rip = uc.reg_read_num(X86.RIP);
+      const byNo: Record<number, FaultInfo> = {
+        0: { sig: SIG.SIGFPE, code: 1, addr: rip },
+        1: { sig: SIG.SIGTRAP, code: 2, addr: rip },
+        3: { sig: SIG.SIGTRAP, code: 0x80, addr: 0 },
+        4: { sig: SIG.SIGSEGV, code: 0x80, addr: 0 },
+        5: { sig: SIG.SIGSEGV, code: 0x80, addr: 0 },
+        6: { sig: SIG.SIGILL, code: 2, addr: rip },
+        13: { sig: SIG.SIGSEGV, code: 0x80, addr: 0 },
+        14: { sig: SIG.SIGSEGV, code: 1, addr: 0 },
+      };
+      this.stopWithFault(byNo[intno] ?? { sig: SIG.SIGSEGV, code: 0x80, addr: 0 });
+    });
+    uc.hook_add(C.UC_HOOK_INSN_INVALID, () => {
+      this.stopWithFault({ sig: SIG.SIGILL, code: 2, addr: uc.reg_read_num(X86.RIP) });
+      return false;
+    });
+  }
+
+  private stopWithFault(f: FaultInfo): void {
+    this.fault = f;
+    this.uc.emu_stop();
+  }
+
+  // Unicorn's emu_start timeout stops the CPU from another thread and corrupted guest state in
+  // practice (python3 crashed or hung at random); so slices end at syscalls, or in a block hook.
+  private updatePreemption(): void {
+    const live = this.threads.filter((x) => x.state !== 'dead').length;
+    if (live > 1 && !this.preemptHook) {
+      this.preemptHook = this.uc.hook_add(C.UC_HOOK_BLOCK, () => {
+        if (++this.blockCount % 4096 === 0 && Date.now() - this.sliceStart > SLICE_MS) this.uc.emu_stop();
+      });
+    } else if (live <= 1 && this.preemptHook) {
+      this.uc.hook_del(this.preemptHook);
+      this.preemptHook = undefined;
+    }
+  }
+
+  private onSyscall(): void {
+    const t = this.current;
+    const r = this.kernel.dispatch(t);
+    if (typeof r === 'number') {
+      this.uc.reg_write(X86.RAX, BigInt(r));
+    } else {
+      t.state = 'blocked';
+      t.blocked = r;
+    }
+    if (this.exit || t.state !== 'runnable' || this.hasDeliverableSignal(t) || Date.now() - this.sliceStart > YIELD_MS) {
+      this.uc.emu_stop();
+    }
+  }
+
+  /** Creates a thread (clone with CLONE_THREAD) whose CPU state is the current one with the given changes. */
+  spawnThread(sp: number, tls: number | undefined, setTls: boolean): Thread {
+    const t = new Thread(this.nextTid++, this.threads.length + 1);
+    const saved = this.uc.context_save();
+    const rsp = this.uc.reg_read(X86.RSP);
+    const rax = this.uc.reg_read(X86.RAX);
+    const fs = this.uc.reg_read(X86.FS_BASE);
+    const rip = this.uc.reg_read(X86.RIP);
+    // Inside the syscall hook RIP still names the syscall instruction (2 bytes): the child resumes after it.
+    this.uc.reg_write(X86.RIP, rip + 2n);
+    this.uc.reg_write(X86.RSP, sp);
+    this.uc.reg_write(X86.RAX, 0);
+    if (setTls && tls !== undefined) this.uc.reg_write(X86.FS_BASE, tls);
+    t.ctx = this.uc.context_save();
+    this.uc.context_restore(saved);
+    this.uc.context_free(saved);
+    this.uc.reg_write(X86.RSP, rsp);
+    this.uc.reg_write(X86.RAX, rax);
+    this.uc.reg_write(X86.FS_BASE, fs);
+    this.uc.reg_write(X86.RIP, rip);
+    t.sigmask = this.current.sigmask;
+    this.threads.push(t);
+    return t;
+  }
+
+  /** Ends the calling thread (exit(2)); the process ends with the last one. */
+  exitThread(t: Thread, code: number): void {
+    t.state = 'dead';
+    if (t.clearChildTid) {
+      try {
+        this.mem.write(t.clearChildTid, new Uint8Array(4));
+        this.kernel.futexWake(t.clearChildTid, 1);
+      } catch {
+        // A freed stack: Linux ignores the fault too.
+      }
+    }
+    if (this.threads.every((x) => x.state === 'dead')) this.exit = { code };
+  }
+
+  /** Queues a signal for the process (kill) or one thread (tgkill). */
+  raise(sig: number, target?: Thread, info?: Partial<FaultInfo>): void {
+    const f: FaultInfo = { sig, code: info?.code ?? 0, addr: 0, pid: info?.pid ?? this.pid };
+    if (target) target.pending.push(f);
+    else this.pendingSignals.push(f);
+  }
+
+  private hasDeliverableSignal(t: Thread): boolean {
+    return [...t.pending, ...this.pendingSignals].some((f) => (t.sigmask & (1n << BigInt(f.sig - 1))) === 0n);
+  }
+
+  /** Runs the guest until it exits; yields to the event loop regularly so host signals and debugger requests get through. */
+  async run(): Promise<ExitStatus> {
+    const onHostSignal = (name: NodeJS.Signals): void => {
+      this.hostSignals.push(name === 'SIGINT' ? SIG.SIGINT : SIG.SIGTERM);
+    };
+    process.on('SIGINT', onHostSignal);
+    process.on('SIGTERM', onHostSignal);
+    try {
+      let lastYield = Date.now();
+      while (!this.exit) {
+        this.runSlice();
+        if (Date.now() - lastYield > YIELD_MS) {
+          await new Promise((r) => setImmediate(r));
+          lastYield = Date.now();
+          for (const s of this.hostSignals.splice(0)) this.raise(s);
+        }
+      }
+      return this.exit;
+    } finally {
+      process.off('SIGINT', onHostSignal);
+      process.off('SIGTERM', onHostSignal);
+    }
+  }
+
+  /** Runs one thread for one time slice (or until it blocks, faults or exits). */
+  runSlice(): void {
+    const t = this.pickThread();
+    if (!t) return;
+    this.switchTo(t);
+    if (t.pendingResult !== undefined) {
+      this.uc.reg_write(X86.RAX, BigInt(t.pendingResult));
+      t.pendingResult = undefined;
+    }
+    this.deliverPendingSignals(t);
+    if (this.exit || t.state !== 'runnable') return;
+    this.updatePreemption();
+    this.fault = undefined;
+    this.sliceStart = Date.now();
+    const rc = this.uc.emu_start(this.uc.reg_read_num(X86.RIP), 0, 0, 0);
+    if (this.fault || rc !== 0) {
+      const f = this.fault ?? { sig: rc === C.UC_ERR_INSN_INVALID ? SIG.SIGILL : SIG.SIGSEGV, code: 0x80, addr: 0 };
+      this.handleFault(t, f);
+    }
+  }
+
+  private handleFault(t: Thread, f: FaultInfo): void {
+    const act = this.sigactions.get(f.sig);
+    const blocked = (t.sigmask & (1n << BigInt(f.sig - 1))) !== 0n;
+    if (act && act.handler !== SIG_DFL && act.handler !== SIG_IGN && !blocked) {
+      this.deliver(t, act, f);
+      return;
+    }
+    this.exit = { signal: f.sig, fault: f, faultThread: t };
+  }
+
+  private deliverPendingSignals(t: Thread): void {
+    for (const queue of [t.pending, this.pendingSignals]) {
+      for (let i = 0; i < queue.length; i++) {
+        const f = queue[i];
+        if ((t.sigmask & (1n << BigInt(f.sig - 1))) !== 0n) continue;
+        queue.splice(i--, 1);
+        const act = this.sigactions.get(f.sig);
+        if (!act || act.handler === SIG_DFL) {
+          if (ignoredByDefault(f.sig)) continue;
+          this.exit = { signal: f.sig, fault: f, faultThread: t };
+          return;
+        }
+        if (act.handler === SIG_IGN) continue;
+        this.deliver(t, act, f);
+        // A thread blocked in a syscall is interrupted: the handler runs, then the call fails with EINTR.
+        if (t.state === 'blocked') {
+          t.state = 'runnable';
+          t.blocked = undefined;
+          this.uc.reg_write(X86.RAX, BigInt(-4));
+        }
+      }
+    }
+  }
+
+  private deliver(t: Thread, act: SigAction, f: FaultInfo): void {
+    deliverSignal(this.uc, this.mem, t, act, f, () => this.saveFp());
+    if (act.flags & SA_RESETHAND) this.sigactions.delete(f.sig);
+  }
+
+  /** rt_sigreturn for the current thread. */
+  sigreturn(): void {
+    sigreturn(this.uc, this.mem, this.current, (b) => this.restoreFp(b));
+  }
+
+  // FXSAVE-shaped image of the SSE state: FCW at 0, MXCSR at 24, XMM0-15 at 160.
+  private saveFp(): Uint8Array {
+    const b = new Uint8Array(512);
+    const dv = new DataView(b.buffer);
+    dv.setUint16(0, Number(this.uc.reg_read(X86.FPCW)), true);
+    dv.setUint32(24, Number(this.uc.reg_read(X86.MXCSR)), true);
+    for (let i = 0; i < 16; i++) b.set(this.uc.reg_read_bytes(X86.XMM0 + i, 16), 160 + i * 16);
+    return b;
+  }
+
+  private restoreFp(b: Uint8Array): void {
+    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    this.uc.reg_write(X86.FPCW, dv.getUint16(0, true));
+    this.uc.reg_write(X86.MXCSR, dv.getUint32(24, true));
+    for (let i = 0; i < 16; i++) this.uc.reg_write_bytes(X86.XMM0 + i, b.subarray(160 + i * 16, 176 + i * 16));
+  }
+
+  private switchTo(t: Thread): void {
+    if (t === this.current && !t.ctx) return;
+    const cur = this.current;
+    if (cur !== t && cur.state !== 'dead' && !cur.ctx) cur.ctx = this.uc.context_save();
+    if (t.ctx) {
+      this.uc.context_restore(t.ctx);
+      this.uc.context_free(t.ctx);
+      t.ctx = undefined;
+    }
+    this.current = t;
+  }
+
+  /** The next thread to run, round-robin; waits (on the host) while every live thread is blocked. */
+  private pickThread(): Thread | undefined {
+    for (;;) {
+      const live = this.threads.filter((x) => x.state !== 'dead');
+      for (const x of live) this.tryResume(x);
+      const start = this.threads.indexOf(this.current);
+      for (let k = 1; k <= this.threads.length; k++) {
+        const x = this.threads[(start + k) % this.threads.length];
+        if (x.state === 'runnable') return x;
+      }
+      if (live.length === 0) return undefined;
+      this.waitForAny(live);
+      if (this.exit) return undefined;
+    }
+  }
+
+  private tryResume(x: Thread): void {
+    if (x.state !== 'blocked' || !x.blocked) return;
+    const r = x.blocked.resume();
+    if (r !== undefined) {
+      x.state = 'runnable';
+      x.blocked = undefined;
+      x.pendingResult = r;
+    }
+  }
+
+  // Every thread waits: sleep in the host until an fd is ready or a deadline passes, instead of spinning.
+  private waitForAny(live: Thread[]): void {
+    const fds = live.flatMap((x) => x.blocked?.waitFds ?? []);
+    const deadlines = live.map((x) => x.blocked?.deadline).filter((d): d is number => d !== undefined);
+    let timeout = deadlines.length ? Math.max(0, Math.min(...deadlines) - Date.now()) : 50;
+    if (this.hostSignals.length || this.pendingSignals.length) timeout = 0;
+    if (!fds.length && !deadlines.length && live.every((x) => x.blocked && !x.blocked.waitFds)) {
+      // Only futex waiters with no timeout: nothing on the host can wake them.
+      if (live.every((x) => (x.blocked as { futex?: number } | undefined)?.futex !== undefined)) {
+        this.opts.log.line(`unigrind: all ${live.length} guest thread(s) are blocked waiting on futexes with no timeout: the program is deadlocked`);
+        this.exit = { code: 1 };
+        return;
+      }
+    }
+    this.kernel.hostPoll(fds, Math.min(timeout, 50));
+    for (const x of live) {
+      if (x.state === 'blocked' && x.pending.length + this.pendingSignals.length > 0) {
+        // Let signal delivery interrupt the wait.
+        x.state = 'runnable';
+        x.pendingResult = -4;
+        x.blocked = undefined;
+      }
+    }
+  }
+
+  /** Thread id of the current thread (gettid). */
+  get tid(): number {
+    return this.current.tid;
+  }
+
+  /** Kills the host process the way the guest died, after reports are written (as Valgrind re-raises the signal). */
+  static dieBySignal(sig: number): never {
+    process.kill(process.pid, sig);
+    process.exit(128 + sig);
+  }
+}
+
