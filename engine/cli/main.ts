@@ -5,8 +5,10 @@ import { BadProgramError } from '../elf/elf-file';
 import { launch } from '../process/launch';
 import { GuestProcess, ExitStatus } from '../process/guest-process';
 import { Log } from '../process/log';
-import { signalName } from '../process/signals';
+import { CORE_SIGNALS, signalName } from '../process/signals';
 import { OptionError, Options, helpText, parseArgs } from './options';
+import { stackTextLines } from '../report/frames';
+import { printedFrames } from '../errors/stack';
 
 const VERSION = '0.1.0';
 
@@ -45,16 +47,24 @@ function preamble(log: Log, opts: Options, argv: string[]): void {
   log.line('');
 }
 
-function reportFatalSignal(log: Log, st: ExitStatus): void {
+function reportFatalSignal(log: Log, st: ExitStatus, proc: GuestProcess, opts: Options): void {
   const sig = st.signal!;
   const f = st.fault;
   log.line('');
-  log.line(`Process terminating with default action of signal ${sig} (${signalName(sig)})${st.fault && [4, 5, 6, 7, 8, 11, 24, 25, 31].includes(sig) ? '' : ''}`);
+  log.line(`Process terminating with default action of signal ${sig} (${signalName(sig)})${CORE_SIGNALS.has(sig) ? '' : ''}`);
   if (f && sig === 11 && f.code === 1) log.line(` Access not within mapped region at address 0x${f.addr.toString(16).toUpperCase()}`);
   else if (f && sig === 11 && f.code === 2) log.line(` Bad permissions for mapped region at address 0x${f.addr.toString(16).toUpperCase()}`);
   else if (f && sig === 11) log.line(' General Protection Fault');
   else if (f && sig === 4) log.line(' Illegal opcode at address 0x' + f.addr.toString(16).toUpperCase());
   else if (f && sig === 8 && f.code === 1) log.line(' Integer divide by zero at address 0x' + f.addr.toString(16).toUpperCase());
+  for (const l of stackTextLines(printedFrames(proc.debug.stackOf(proc.uc, opts['num-callers'])))) log.line(l);
+  if (sig === 11 && f && f.code > 0) {
+    log.line(' If you believe this happened as a result of a stack');
+    log.line(" overflow in your program's main thread (unlikely but");
+    log.line(' possible), you can try to increase the size of the');
+    log.line(' main thread stack using the --main-stacksize= flag.');
+    log.line(` The main thread stack size used in this run was ${opts['main-stacksize'] as number}.`);
+  }
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -89,7 +99,7 @@ async function main(argv: string[]): Promise<number> {
   preamble(log, opts, [prog, ...args]);
   const st = await proc.run();
   if (st.signal !== undefined) {
-    reportFatalSignal(log, st);
+    reportFatalSignal(log, st, proc, opts);
     if (!opts.quiet) log.line('');
     GuestProcess.dieBySignal(st.signal);
   }

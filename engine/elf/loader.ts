@@ -16,8 +16,8 @@ export interface LoadedImage {
   lo: number;
 }
 
-/** Load address Linux gives a PIE main program when randomisation is off. */
-export const PIE_BASE = 0x555555554000;
+/** Load address of a PIE main program: Valgrind's, so that addresses in reports match Valgrind's own. */
+export const PIE_BASE = 0x108000;
 
 /** Maps image at bias (chosen by the caller, or free space found for an interpreter). */
 export function loadImage(mem: GuestMemory, image: ElfImage, bias: number | 'anywhere'): LoadedImage {

@@ -14,6 +14,7 @@ import { NO_OBSERVER, SyscallObserver } from '../kernel/syscall-observer';
 import { Thread } from './thread';
 import { FaultInfo, SigAction, SIG, deliverSignal, sigreturn, ignoredByDefault, SIG_DFL, SIG_IGN, SA_RESETHAND } from './signals';
 import { Log } from './log';
+import { GuestDebugInfo } from './guest-debuginfo';
 
 /** How the guest ended. */
 export interface ExitStatus {
@@ -33,11 +34,14 @@ export interface ProcessOptions {
 /** Time slice of a thread while others are runnable, and the longest stretch without yielding to the event loop. */
 const SLICE_MS = 20;
 const YIELD_MS = 40;
+const NEVER_ADDR = 0x800000000000;
 
 export class GuestProcess {
   readonly uc = new Unicorn();
   readonly mem = new GuestMemory(this.uc);
   readonly fds = new FdTable();
+  /** libdw's view of the guest, fed by the address-space listener from the first mapping on. */
+  readonly debug = new GuestDebugInfo(this.mem);
   readonly kernel: Kernel;
   readonly pid = process.pid;
   readonly threads: Thread[] = [];
@@ -90,10 +94,16 @@ export class GuestProcess {
     uc.hook_add(C.UC_HOOK_MEM_INVALID, (_h: unknown, type: number, address: number | bigint) => {
       const addr = Number(address);
       const mapped = this.mem.find(addr) !== undefined;
-      this.stopWithFault({ sig: SIG.SIGSEGV, code: mapped ? 2 : 1, addr });
-      if (process.env.UNIGRIND_DEBUG) process.stderr.write(`mem fault type ${type} at 0x${addr.toString(16)} rip 0x${uc.reg_read_num(X86.RIP).toString(16)}\n`);
+      // Returning false makes Unicorn raise the fault with the CPU state restored to the faulting
+      // instruction; an emu_stop here would leave RIP at the start of the block instead.
+      this.fault = { sig: SIG.SIGSEGV, code: mapped ? 2 : 1, addr };
+      void type;
       return false;
     });
+    // With any memory hook installed, Unicorn keeps RIP exact at each memory access, so a fault
+    // reports its own instruction instead of the start of its block. This one watches an address
+    // in the non-canonical hole, so it never fires and costs nothing measurable.
+    uc.hook_add(C.UC_HOOK_MEM_WRITE, () => undefined, NEVER_ADDR, NEVER_ADDR);
     uc.hook_add(C.UC_HOOK_INTR, (_h: unknown, intno: number) => {
       const rip = uc.reg_read_num(X86.RIP);
       const byNo: Record<number, FaultInfo> = {
