@@ -1,0 +1,21 @@
+/** All struct layouts, by interface. */
+export * as ctypes from './ctypes';
+export * as releases from './releases';
+export * as common from './common';
+export * as sysctl from './sysctl';
+export * as domctl from './domctl';
+export * as domctlPayloads from './domctl-payloads';
+export * as memory from './memory';
+export * as version from './version';
+export * as evtchn from './evtchn';
+export * as grant from './grant';
+export * as sched from './sched';
+export * as hvm from './hvm';
+export * as physdev from './physdev';
+export * as mmuext from './mmuext';
+export * as vcpu from './vcpu';
+export * as xsm from './xsm';
+export * as dmop from './dmop';
+export * as multicall from './multicall';
+export * as ioctl from './ioctl';
+export * as tmem from './tmem';
