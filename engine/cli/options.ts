@@ -33,7 +33,7 @@ export const OPTION_TABLE: Record<string, OptionSpec> = {
   'child-silent-after-fork': { kind: 'bool', default: false, help: 'omit child output between fork & exec' },
   'track-fds': { kind: { enum: ['no', 'yes', 'all'] }, default: 'no', help: 'track open file descriptors' },
   'read-var-info': { kind: 'bool', default: false, help: 'read debug info on stack and global variables' },
-  'read-inline-info': { kind: 'bool', default: true, help: 'read inlined function calls' },
+  'read-inline-info': { kind: 'bool', default: true, help: 'read inlined function calls (default: yes for memcheck, no for none)' },
   'smc-check': { kind: { enum: ['none', 'stack', 'all', 'all-non-file'] }, default: 'all-non-file', help: 'self-modifying code checks' },
   'fair-sched': { kind: { enum: ['no', 'yes', 'try'] }, default: 'no', help: 'thread scheduling' },
   stats: { kind: 'bool', default: false, help: 'show engine statistics at exit' },
@@ -82,6 +82,7 @@ export function parseArgs(argv: string[]): { opts: Options; prog?: string; args:
   let i = 0;
   let help = false;
   let version = false;
+  const given = new Set<string>();
   for (; i < argv.length; i++) {
     let w = argv[i];
     if (!w.startsWith('-')) break;
@@ -98,7 +99,11 @@ export function parseArgs(argv: string[]): { opts: Options; prog?: string; args:
     const spec = OPTION_TABLE[name];
     if (!spec) throw new OptionError(`Unknown option: ${argv[i]}`);
     opts[name] = convert(name, spec.kind, value, opts[name]);
+    given.add(name);
   }
+  // Valgrind's default is per tool: inlined frames are read for memcheck (and helgrind, drd), not for
+  // the others, so `--tool=none` stacks of -O2 code show only physical functions, as Valgrind's do.
+  if (!given.has('read-inline-info')) opts['read-inline-info'] = opts.tool === 'memcheck';
   if (opts['show-reachable'] === true) opts['show-leak-kinds'] = 'all';
   if (opts['leak-check'] === 'yes') opts['leak-check'] = 'full';
   return { opts: opts as Options, prog: argv[i], args: argv.slice(i + 1), help, version };
@@ -118,6 +123,8 @@ function convert(name: string, kind: OptionKind, value: string | undefined, prev
   }
   if (kind === 'string') return value;
   if (kind === 'list') return [...(prev as string[]), value];
+  // Valgrind has more tools than unigrind: say so, rather than call a real tool name a bad value.
+  if (name === 'tool' && !kind.enum.includes(value)) throw new OptionError(`--tool=${value}: tool not supported by unigrind (it has ${kind.enum.join(' and ')})`);
   if (!kind.enum.includes(value)) throw new OptionError(`Bad option: --${name}=${value} (expected one of ${kind.enum.join(', ')})`);
   return value;
 }

@@ -45,6 +45,7 @@ const F = {
   uc_context_save: lib.func('int uc_context_save(void *uc, void *context)'),
   uc_context_restore: lib.func('int uc_context_restore(void *uc, void *context)'),
   uc_context_free: lib.func('int uc_context_free(void *context)'),
+  uc_context_reg_read: lib.func('int uc_context_reg_read(void *context, int regid, _Out_ void *value)'),
 };
 
 /** An error returned by a Unicorn call, with Unicorn's own message. */
@@ -213,6 +214,12 @@ export class Unicorn {
   /** Restores a saved CPU state. */
   context_restore(ctx: CpuContext): void {
     check(F.uc_context_restore(this.handle, ctx.ptr) as number, 'uc_context_restore');
+  }
+
+  /** Reads a 64-bit register from a saved context (another thread's registers). */
+  context_reg_read(ctx: CpuContext, reg: number): bigint {
+    check(F.uc_context_reg_read(ctx.ptr, reg, this.u64) as number, 'uc_context_reg_read');
+    return this.u64[0];
   }
 
   /** Frees a context. */

@@ -156,12 +156,24 @@ export class DebugInfo {
    * signal) keeps its exact pc. Inlined calls expand into several frames with the same ip.
    */
   stackTrace(regs: BigUint64Array, mem: GuestMemory, maxFrames: number): StackFrame[] {
+    return this.framesForPcs(this.stackPcs(regs, mem, maxFrames));
+  }
+
+  /**
+   * The addresses stackTrace would symbolize, without symbolizing them: the exact pc for frame 0
+   * (and signal frames), the return address minus one for callers. Cheap enough to record at
+   * every allocation; framesForPcs turns them into frames when a report needs them.
+   */
+  stackPcs(regs: BigUint64Array, mem: GuestMemory, maxFrames: number): number[] {
     const exact: boolean[] = [];
     const pcs = this.unwinder.unwind(regs, mem, maxFrames, exact);
+    return pcs.map((pc, i) => (exact[i] ? pc : pc - 1));
+  }
+
+  /** Symbolized frames of addresses recorded by stackPcs (inlined calls expanded). */
+  framesForPcs(pcs: readonly number[]): StackFrame[] {
     const out: StackFrame[] = [];
-    for (let i = 0; i < pcs.length; i++) {
-      for (const f of this.symbolize(exact[i] ? pcs[i] : pcs[i] - 1)) out.push(f);
-    }
+    for (const pc of pcs) for (const f of this.symbolize(pc)) out.push(f);
     return out;
   }
 

@@ -1,5 +1,6 @@
 /** Reads and validates an ELF file (headers and program headers through elfy), with one-line errors for bad input. */
 import * as fs from 'fs';
+import { resolve } from 'path';
 import elfy from 'elfy';
 
 export const PT_LOAD = 1;
@@ -21,6 +22,7 @@ export interface ProgramHeader {
 
 /** What the loader needs from an ELF executable or shared object. */
 export interface ElfImage {
+  /** Absolute path of the file (messages use the name as given). */
   path: string;
   data: Buffer;
   /** ET_EXEC (2) or ET_DYN (3). */
@@ -87,6 +89,8 @@ export function readElf(path: string): ElfImage {
   if (!programs.some((p) => p.type === PT_LOAD)) throw new BadProgramError(`${path}: ELF file has no loadable segment`);
   const ip = programs.find((p) => p.type === PT_INTERP);
   const interp = ip ? data.subarray(ip.offset, ip.offset + ip.filesz).toString('latin1').replace(/\0.*$/s, '') : undefined;
-  return { path, data, type, entry: Number(parsed.entry), phoff, phentsize, phnum, programs, interp };
+  // Absolute, as the kernel names file mappings: region names feed /proc/self/maps and the debug-info tracker, which
+  // only follows absolute names (a program started as ./prog would otherwise print "???" frames).
+  return { path: resolve(path), data, type, entry: Number(parsed.entry), phoff, phentsize, phnum, programs, interp };
 }
 

@@ -68,6 +68,7 @@ export class Kernel {
   // A call that may block waits in the scheduler while other threads can run, instead of blocking the engine.
   private maybeBlocking(ctx: SyscallContext): number | Blocked {
     const b = ctx.decl.blocksOn;
+    if (b && this.proc.fds.get(ctx.int(b.fdArg))?.virt) return this.virtualBlocking(ctx, b.fdArg);
     if (!b || this.proc.threads.filter((t) => t.state !== 'dead').length < 2) return this.passthrough(ctx);
     const e = this.proc.fds.get(ctx.int(b.fdArg));
     if (!e || e.virt || this.hostReady(e.host, b.events)) return this.passthrough(ctx);
@@ -162,12 +163,28 @@ export class Kernel {
     return this.bounce.addr + off;
   }
 
+  // An engine file says -EAGAIN when it has nothing yet (the xenstore connection before a watch
+  // fires): the thread waits and retries, as a blocking read of a socket does.
+  private virtualBlocking(ctx: SyscallContext, fdArg: number): number | Blocked {
+    const r = this.virtualCall(ctx, fdArg);
+    if (r !== -E.EAGAIN) return r;
+    return {
+      resume: () => {
+        if (!this.proc.fds.get(ctx.int(fdArg))?.virt) return -E.EBADF;
+        const again = this.virtualCall(ctx, fdArg);
+        return again === -E.EAGAIN ? undefined : again;
+      },
+    };
+  }
+
   // read/write/ioctl/close on an engine device.
   private virtualCall(ctx: SyscallContext, fdArg: number): number {
     const e = this.proc.fds.get(ctx.int(fdArg))!;
     const v = e.virt!;
     const mem = this.proc.mem;
     switch (ctx.decl.name) {
+      // A connected socket's recvfrom/sendto without an address is read/write.
+      case 'recvfrom':
       case 'read': {
         if (!v.read) return -E.EINVAL;
         const buf = new Uint8Array(ctx.ptr(2));
@@ -178,9 +195,10 @@ export class Kernel {
         }
         return n;
       }
+      case 'sendto':
       case 'write': {
         if (!v.write) return -E.EINVAL;
-        this.proc.observer.preRead('write', 'write(buf)', ctx.ptr(1), ctx.ptr(2), false);
+        this.proc.observer.preRead(ctx.decl.name, ctx.what(1), ctx.ptr(1), ctx.ptr(2), false);
         return v.write(mem.read(ctx.ptr(1), ctx.ptr(2)));
       }
       case 'ioctl':

@@ -12,6 +12,7 @@ import {
 } from './handlers/process';
 import { sysClose, sysDup, sysFcntl, sysFdPair, sysIovec, sysOpenat, sysPoll, sysReadlink, sysSelect } from './handlers/files';
 import { sysIoctl } from './handlers/ioctl';
+import { sysConnect, sysProbePath } from './handlers/devices';
 import { sysNanosleep } from './handlers/time';
 
 const POLLIN = 1;
@@ -31,9 +32,9 @@ export const SYSCALL_TABLE: readonly SyscallDecl[] = [
   sys(1, 'write', [a.fd(), a.in('buf', arg(2)), a.ulong('count')], { blocksOn: { fdArg: 0, events: POLLOUT } }),
   sys(2, 'open', [a.path('filename'), a.hex('flags'), a.oct('mode')], { emulate: sysOpenat, returnsFd: true }),
   sys(3, 'close', [a.fd()], { emulate: sysClose }),
-  sys(4, 'stat', [a.path('file_name'), a.out('buf', STAT)]),
-  sys(5, 'fstat', [a.fd(), a.out('buf', STAT)]),
-  sys(6, 'lstat', [a.path('file_name'), a.out('buf', STAT)]),
+  sys(4, 'stat', [a.path('file_name'), a.out('buf', STAT)], { emulate: sysProbePath }),
+  sys(5, 'fstat', [a.fd(), a.out('buf', STAT)], { emulate: sysProbePath }),
+  sys(6, 'lstat', [a.path('file_name'), a.out('buf', STAT)], { emulate: sysProbePath }),
   sys(7, 'poll', [a.ptr('ufds'), a.uint('nfds'), a.int('timeout')], { emulate: sysPoll }),
   sys(8, 'lseek', [a.fd(), a.long('offset'), a.int('whence')]),
   sys(9, 'mmap', [a.ptr('start'), a.ulong('length'), a.hex('prot'), a.hex('flags'), a.int('fd'), a.long('offset')], { emulate: sysMmap }),
@@ -48,7 +49,7 @@ export const SYSCALL_TABLE: readonly SyscallDecl[] = [
   sys(18, 'pwrite64', [a.fd(), a.in('buf', arg(2)), a.ulong('count'), a.long('offset')]),
   sys(19, 'readv', [a.fd(), a.ptr('vector'), a.int('count')], { emulate: sysIovec }),
   sys(20, 'writev', [a.fd(), a.ptr('vector'), a.int('count')], { emulate: sysIovec }),
-  sys(21, 'access', [a.path(), a.int('mode')]),
+  sys(21, 'access', [a.path(), a.int('mode')], { emulate: sysProbePath }),
   sys(22, 'pipe', [a.ptr('filedes')], { emulate: sysFdPair }),
   sys(23, 'select', [a.int('n'), a.ptr('readfds'), a.ptr('writefds'), a.ptr('exceptfds'), a.ptr('timeout')], { emulate: sysSelect }),
   sys(24, 'sched_yield', []),
@@ -63,7 +64,7 @@ export const SYSCALL_TABLE: readonly SyscallDecl[] = [
   sys(37, 'alarm', [a.uint('seconds')]),
   sys(39, 'getpid', []),
   sys(41, 'socket', [a.int('domain'), a.int('type'), a.int('protocol')], { returnsFd: true }),
-  sys(42, 'connect', [a.fd('sockfd'), a.in('serv_addr', arg(2)), a.int('addrlen')]),
+  sys(42, 'connect', [a.fd('sockfd'), a.in('serv_addr', arg(2)), a.int('addrlen')], { emulate: sysConnect }),
   sys(43, 'accept', [a.fd('s'), a.out('addr', deref(2)), a.inout('addrlen', 4)], { returnsFd: true, blocksOn: { fdArg: 0, events: POLLIN } }),
   sys(44, 'sendto', [a.fd('s'), a.in('msg', arg(2)), a.ulong('len'), a.hex('flags'), a.in('to', arg(5)), a.int('tolen')]),
   sys(45, 'recvfrom', [a.fd('s'), a.out('buf', arg(2), 'result'), a.ulong('len'), a.hex('flags'), a.out('from', deref(5)), a.inout('fromlen', 4)],
@@ -160,14 +161,14 @@ export const SYSCALL_TABLE: readonly SyscallDecl[] = [
   sys(257, 'openat', [a.dirfd(), a.path('filename'), a.hex('flags'), a.oct('mode')], { emulate: sysOpenat, returnsFd: true }),
   sys(258, 'mkdirat', [a.dirfd(), a.path(), a.oct('mode')]),
   sys(260, 'fchownat', [a.dirfd(), a.path(), a.int('owner'), a.int('group'), a.hex('flags')]),
-  sys(262, 'newfstatat', [a.dirfd(), a.path('file_name'), a.out('buf', STAT), a.hex('flag')]),
+  sys(262, 'newfstatat', [a.dirfd(), a.path('file_name'), a.out('buf', STAT), a.hex('flag')], { emulate: sysProbePath }),
   sys(263, 'unlinkat', [a.dirfd(), a.path(), a.hex('flag')]),
   sys(264, 'renameat', [a.dirfd('olddfd'), a.path('oldname'), a.dirfd('newdfd'), a.path('newname')]),
   sys(265, 'linkat', [a.dirfd('olddfd'), a.path('oldpath'), a.dirfd('newdfd'), a.path('newpath'), a.hex('flags')]),
   sys(266, 'symlinkat', [a.path('oldpath'), a.dirfd('newdfd'), a.path('newpath')]),
   sys(267, 'readlinkat', [a.dirfd(), a.path('path'), a.out('buf', arg(3), 'result'), a.ulong('bufsiz')], { emulate: sysReadlink }),
   sys(268, 'fchmodat', [a.dirfd(), a.path(), a.oct('mode')]),
-  sys(269, 'faccessat', [a.dirfd(), a.path(), a.int('mode')]),
+  sys(269, 'faccessat', [a.dirfd(), a.path(), a.int('mode')], { emulate: sysProbePath }),
   sys(270, 'pselect6', [a.int('n'), a.ptr('readfds'), a.ptr('writefds'), a.ptr('exceptfds'), a.ptr('timeout'), a.ptr('sig')], { emulate: sysSelect }),
   sys(271, 'ppoll', [a.ptr('ufds'), a.uint('nfds'), a.ptr('tsp'), a.ptr('sigmask'), a.ulong('sigsetsize')], { emulate: sysPoll }),
   sys(273, 'set_robust_list', [a.ptr('head'), a.ulong('len')], { emulate: sysSetRobustList }),
@@ -183,8 +184,8 @@ export const SYSCALL_TABLE: readonly SyscallDecl[] = [
   sys(309, 'getcpu', [a.out('cpu', 4), a.out('node', 4), a.ptr('tcache')]),
   sys(318, 'getrandom', [a.out('buf', arg(1), 'result'), a.ulong('count'), a.hex('flags')]),
   sys(319, 'memfd_create', [a.cstr('uname'), a.hex('flags')], { returnsFd: true }),
-  sys(332, 'statx', [a.dirfd(), a.path('filename'), a.hex('flags'), a.hex('mask'), a.out('buffer', 256)]),
+  sys(332, 'statx', [a.dirfd(), a.path('filename'), a.hex('flags'), a.hex('mask'), a.out('buffer', 256)], { emulate: sysProbePath }),
   sys(334, 'rseq', [a.ptr('rseq'), a.uint('rseq_len'), a.int('flags'), a.hex('sig')], { refuse: E.ENOSYS }),
   sys(435, 'clone3', [a.ptr('cl_args'), a.ulong('size')], { refuse: E.ENOSYS }),
-  sys(439, 'faccessat2', [a.dirfd(), a.path(), a.int('mode'), a.hex('flags')]),
+  sys(439, 'faccessat2', [a.dirfd(), a.path(), a.int('mode'), a.hex('flags')], { emulate: sysProbePath }),
 ];

@@ -11,10 +11,15 @@ import type { Unicorn } from '../cpu/unicorn';
 
 interface Pending { path: string; bias: number }
 
+/** Called when an object is reported to libdw (redirection looks for malloc & co there). */
+export type ModuleListener = (path: string, bias: number, info: DebugInfo) => void;
+
 export class GuestDebugInfo {
   private info: DebugInfo | undefined;
   private pending: Pending[] = [];
   private readonly known = new Set<string>();
+  private readonly moduleListeners: ModuleListener[] = [];
+  private readonly regs = new BigUint64Array(17);
 
   constructor(private readonly mem: GuestMemory) {
     mem.listen({
@@ -32,27 +37,70 @@ export class GuestDebugInfo {
     if (this.known.has(key)) return;
     this.known.add(key);
     this.pending.push({ path, bias });
+    // Tools that act on symbols need the object now, before its code runs.
+    if (this.moduleListeners.length) this.get();
+  }
+
+  /** Reports objects to libdw as they appear and tells l (for objects already known too). */
+  onModule(l: ModuleListener): void {
+    this.moduleListeners.push(l);
+    const info = this.get();
+    for (const m of info.modules()) l(m.path, m.bias, info);
   }
 
   /** The libdw session, with every object reported so far. */
   get(): DebugInfo {
     if (!this.info) this.info = new DebugInfo();
+    const info = this.info;
     for (const p of this.pending.splice(0)) {
       try {
-        this.info.reportModule(p.path, p.bias);
+        info.reportModule(p.path, p.bias);
       } catch {
         // An object libdw cannot read still runs; its frames print as "???".
+        continue;
       }
+      for (const l of this.moduleListeners) l(p.path, p.bias, info);
     }
-    return this.info;
+    return info;
   }
 
-  /** The symbolized stack of a thread whose registers are loaded in uc. */
+  /** The symbolized stack of the thread whose registers are loaded in uc. */
   stackOf(uc: Unicorn, maxFrames: number): StackFrame[] {
-    const regs = new BigUint64Array(17);
-    DWARF_REGS.forEach((r, i) => (regs[i] = uc.reg_read(r)));
-    return this.get().stackTrace(regs, { readU64: (a: number) => this.readU64(a) }, maxFrames);
+    return this.frames(this.pcsOf(uc, maxFrames));
   }
+
+  /** The stack of the loaded thread as addresses only (see DebugInfo.stackPcs). */
+  pcsOf(uc: Unicorn, maxFrames: number): number[] {
+    const regs = this.regs;
+    for (let i = 0; i < 17; i++) regs[i] = uc.reg_read(DWARF_REGS[i]);
+    return this.get().stackPcs(regs, this.reader, maxFrames);
+  }
+
+  /**
+   * The stack of a thread stopped at the first instruction of a function (a replaced function's
+   * entry): the entry itself, then its caller's stack unwound from the return address at [rsp].
+   * Works where the entry has no unwind info of its own (engine stubs).
+   */
+  pcsAtEntry(uc: Unicorn, entry: number, maxFrames: number): number[] {
+    const regs = this.regs;
+    for (let i = 0; i < 17; i++) regs[i] = uc.reg_read(DWARF_REGS[i]);
+    const rsp = Number(regs[7]);
+    const ret = this.readU64(rsp);
+    if (ret === undefined || maxFrames < 2) return [entry];
+    regs[16] = ret;
+    regs[7] = BigInt(rsp + 8);
+    const callers = this.get().stackPcs(regs, this.reader, maxFrames - 1);
+    // The caller's frame is a return address: look up the call instruction, as for any caller.
+    if (callers.length) callers[0] = callers[0] - 1;
+    return [entry, ...callers];
+  }
+
+  /** Frames for addresses recorded by pcsOf. */
+  frames(pcs: readonly number[]): StackFrame[] {
+    return this.get().framesForPcs(pcs);
+  }
+
+  private readonly reader = { readU64: (a: number): bigint | undefined => this.readU64(a) };
 
   private readU64(a: number): bigint | undefined {
     const v = this.mem.view(a, 8);

@@ -15,6 +15,7 @@ import { Thread } from './thread';
 import { FaultInfo, SigAction, SIG, deliverSignal, sigreturn, ignoredByDefault, SIG_DFL, SIG_IGN, SA_RESETHAND } from './signals';
 import { Log } from './log';
 import { GuestDebugInfo } from './guest-debuginfo';
+import { ClientRequests } from './client-requests';
 
 /** How the guest ended. */
 export interface ExitStatus {
@@ -42,6 +43,8 @@ export class GuestProcess {
   readonly fds = new FdTable();
   /** libdw's view of the guest, fed by the address-space listener from the first mapping on. */
   readonly debug = new GuestDebugInfo(this.mem);
+  /** Valgrind client requests found in the guest's code. */
+  readonly clientRequests: ClientRequests;
   readonly kernel: Kernel;
   readonly pid = process.pid;
   readonly threads: Thread[] = [];
@@ -49,6 +52,12 @@ export class GuestProcess {
   /** Process-directed signals waiting for a thread that does not block them. */
   pendingSignals: FaultInfo[] = [];
   observer: SyscallObserver;
+  /**
+   * Engine traps planted in guest code as a `syscall` instruction (replaced functions, client
+   * requests): the syscall hook runs the trap registered at its address instead of a syscall.
+   */
+  readonly traps = new Map<number, () => void>();
+  private readonly trapCode = new Map<number, Uint8Array>();
   /** Engine devices (Xen), consulted by open() before the host. */
   devices: DeviceRegistry | undefined;
   current: Thread;
@@ -59,6 +68,9 @@ export class GuestProcess {
   /** Block hook that preempts threads; installed only while more than one thread lives (it costs a callback per block). */
   private preemptHook: HookHandle | undefined;
   private blockCount = 0;
+  /** Work that must not happen inside a Unicorn callback (installing hooks does not work there). */
+  private readonly deferred: Array<() => void> = [];
+  private emulating = false;
   private nextTid: number;
   /** Executable path, argv and the auxv as written, for /proc/self/*. */
   exePath = '';
@@ -71,6 +83,7 @@ export class GuestProcess {
 
   constructor(readonly opts: ProcessOptions) {
     this.observer = opts.observer ?? NO_OBSERVER;
+    this.clientRequests = new ClientRequests(this);
     this.kernel = new Kernel(this);
     this.nextTid = this.pid + 1;
     this.current = new Thread(this.pid, 1);
@@ -78,6 +91,11 @@ export class GuestProcess {
     // QEMU's CR4 starts at 0; FXSAVE/FXRSTOR skip XMM registers unless OSFXSR is set (ld.so's lazy binding uses them).
     this.uc.reg_write(X86.CR4, this.uc.reg_read(X86.CR4) | (1n << 9n) | (1n << 10n));
     this.installHooks();
+    this.mem.listen({
+      mapped: (r) => {
+        for (const [a, code] of this.trapCode) if (a >= r.start && a < r.end) this.writeTrap(a, code);
+      },
+    });
   }
 
   private installHooks(): void {
@@ -124,6 +142,39 @@ export class GuestProcess {
     });
   }
 
+  /** Runs fn now when the CPU is stopped, or as soon as it stops (the current callback ends emulation). */
+  whenStopped(fn: () => void): void {
+    if (!this.emulating) {
+      fn();
+      return;
+    }
+    this.deferred.push(fn);
+    this.uc.emu_stop();
+  }
+
+  /**
+   * Plants `code` (which starts with a `syscall` instruction, 0f 05) at addr in guest code and
+   * runs fn whenever it executes. Planted again whenever the page is mapped anew (ld.so maps a
+   * library's whole span first and its text segment over it afterwards).
+   */
+  plantTrap(addr: number, code: Uint8Array, fn: () => void): void {
+    this.traps.set(addr, fn);
+    this.trapCode.set(addr, code);
+    this.writeTrap(addr, code);
+  }
+
+  private writeTrap(addr: number, code: Uint8Array): void {
+    const v = this.mem.view(addr, code.length);
+    if (!v) return;
+    v.set(code);
+    this.whenStopped(() => this.uc.ctl_remove_cache(addr, addr + code.length));
+  }
+
+  /** A fault inside engine code acting for the guest (a replaced function touching unmapped memory): SIGSEGV at addr. */
+  guestFault(addr: number): void {
+    this.fault = { sig: SIG.SIGSEGV, code: this.mem.find(addr) ? 2 : 1, addr };
+  }
+
   private stopWithFault(f: FaultInfo): void {
     this.fault = f;
     this.uc.emu_stop();
@@ -145,6 +196,14 @@ export class GuestProcess {
 
   private onSyscall(): void {
     const t = this.current;
+    if (this.traps.size) {
+      const trap = this.traps.get(this.uc.reg_read_num(X86.RIP));
+      if (trap) {
+        trap();
+        if (this.exit || this.fault) this.uc.emu_stop();
+        return;
+      }
+    }
     const r = this.kernel.dispatch(t);
     if (typeof r === 'number') {
       this.uc.reg_write(X86.RAX, BigInt(r));
@@ -245,7 +304,10 @@ export class GuestProcess {
     this.updatePreemption();
     this.fault = undefined;
     this.sliceStart = Date.now();
+    this.emulating = true;
     const rc = this.uc.emu_start(this.uc.reg_read_num(X86.RIP), 0, 0, 0);
+    this.emulating = false;
+    for (const fn of this.deferred.splice(0)) fn();
     if (this.fault || rc !== 0) {
       const f = this.fault ?? { sig: rc === C.UC_ERR_INSN_INVALID ? SIG.SIGILL : SIG.SIGSEGV, code: 0x80, addr: 0 };
       this.handleFault(t, f);

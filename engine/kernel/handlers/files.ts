@@ -5,6 +5,7 @@ import type { SyscallContext } from '../syscall-context';
 import type { Blocked } from '../syscall-decl';
 import { procSelfFile } from './proc-self';
 import { hostFdPath } from './memory';
+import { releaseVirtual } from './devices';
 
 const O_CLOEXEC = 0x80000;
 const AT_FDCWD = -100;
@@ -16,6 +17,8 @@ const F_SETLK = 6;
 const F_SETLKW = 7;
 const F_DUPFD_CLOEXEC = 1030;
 const FD_CLOEXEC = 1;
+/** poll(2) events that make an fd ready for select's read and write sets. */
+const SELECT_EVENTS = [1 /* POLLIN */, 4 /* POLLOUT */];
 
 /** Guest fd → host fd, or undefined when not open. */
 function hostFd(ctx: SyscallContext, fd: number): number | undefined {
@@ -50,7 +53,7 @@ export function sysClose(ctx: SyscallContext): number {
   const e = ctx.proc.fds.remove(ctx.int(0));
   if (!e) return -E.EBADF;
   if (e.virt) {
-    e.virt.close?.();
+    releaseVirtual(ctx.proc, e.virt);
     return 0;
   }
   return hostSyscall(3, e.host);
@@ -71,6 +74,7 @@ export function sysDup(ctx: SyscallContext): number {
     if (host < -1) return host;
     const prev = ctx.proc.fds.set(target, { host, cloexec, virt: e.virt });
     if (prev && !prev.virt) hostSyscall(3, prev.host);
+    else if (prev?.virt) releaseVirtual(ctx.proc, prev.virt);
     return target;
   }
   const host = e.virt ? -1 : hostSyscall(32, e.host);
@@ -270,7 +274,11 @@ function countReady(dv: DataView, n: number): number {
   return k;
 }
 
-/** select/pselect6(nfds, readfds, writefds, exceptfds, timeout): fd_sets rebuilt over host fds. */
+/**
+ * select/pselect6(nfds, readfds, writefds, exceptfds, timeout): fd_sets rebuilt over host fds;
+ * engine files (the xenstore connection) answer through their poll(), and when one is ready the
+ * host select only samples the host fds.
+ */
 export function sysSelect(ctx: SyscallContext): number {
   const { mem, fds, observer, kernel } = ctx.proc;
   const nfds = ctx.int(0);
@@ -279,6 +287,7 @@ export function sysSelect(ctx: SyscallContext): number {
   const scratch = kernel.scratch(3 * 128 + 32);
   scratch.bytes.fill(0, 0, 3 * 128 + 32);
   const map = new Map<number, number>();
+  const virtReady: Array<[number, number]> = [];
   let hostMax = -1;
   const sets = [1, 2, 3].map((arg, k) => {
     const p = ctx.ptr(arg);
@@ -288,7 +297,11 @@ export function sysSelect(ctx: SyscallContext): number {
     for (let fd = 0; fd < nfds; fd++) {
       if (!(bits[fd >> 3] & (1 << (fd & 7)))) continue;
       const e = fds.get(fd);
-      if (!e || e.virt) return -E.EBADF;
+      if (!e) return -E.EBADF;
+      if (e.virt) {
+        if (k < 2 && e.virt.poll?.(SELECT_EVENTS[k])) virtReady.push([k, fd]);
+        continue;
+      }
       scratch.bytes[k * 128 + (e.host >> 3)] |= 1 << (e.host & 7);
       map.set(e.host, fd);
       hostMax = Math.max(hostMax, e.host);
@@ -297,7 +310,11 @@ export function sysSelect(ctx: SyscallContext): number {
   });
   if (sets.some((s) => s === -E.EBADF)) return -E.EBADF;
   let tsHost = 0;
-  if (ctx.ptr(4)) {
+  if (virtReady.length) {
+    // Something is ready already: the host only says which of its fds are too.
+    scratch.bytes.fill(0, 3 * 128, 3 * 128 + 16);
+    tsHost = scratch.addr + 3 * 128;
+  } else if (ctx.ptr(4)) {
     scratch.bytes.set(mem.read(ctx.ptr(4), 16), 3 * 128);
     tsHost = scratch.addr + 3 * 128;
   }
@@ -308,9 +325,10 @@ export function sysSelect(ctx: SyscallContext): number {
     if (typeof p !== 'number' || !p) return;
     const out = new Uint8Array(setBytes);
     for (const [h, g] of map) if (scratch.bytes[k * 128 + (h >> 3)] & (1 << (h & 7))) out[g >> 3] |= 1 << (g & 7);
+    for (const [vk, g] of virtReady) if (vk === k) out[g >> 3] |= 1 << (g & 7);
     mem.write(p, out);
     observer.postWrite(p, setBytes);
   });
-  if (ctx.ptr(4) && ctx.decl.name === 'select') mem.write(ctx.ptr(4), scratch.bytes.subarray(3 * 128, 3 * 128 + 16));
-  return r;
+  if (ctx.ptr(4) && ctx.decl.name === 'select' && !virtReady.length) mem.write(ctx.ptr(4), scratch.bytes.subarray(3 * 128, 3 * 128 + 16));
+  return r + virtReady.length;
 }

@@ -4,6 +4,8 @@ import { hostMmap, HostChunk } from '../../host/libc';
 import { PAGE, pageCeil } from '../../memory/guest-memory';
 import { E } from '../errno';
 import type { SyscallContext } from '../syscall-context';
+import type { VirtualFile } from '../fd-table';
+import type { DeviceMmap } from './devices';
 
 const MAP_SHARED = 1;
 const MAP_FIXED = 0x10;
@@ -36,19 +38,38 @@ export function sysMmap(ctx: SyscallContext): number {
   } else {
     const e = fds.get(fd);
     if (!e) return -E.EBADF;
-    if (e.virt) {
-      const vm = (e.virt as { mmap?: (len: number, off: number) => HostChunk | number }).mmap;
-      if (!vm) return -E.ENODEV;
-      chunk = vm.call(e.virt, len, off);
-      name = e.virt.name;
-    } else {
-      chunk = hostMmap(len, e.host, off, shared);
-      name = hostFdPath(e.host);
-    }
+    if (e.virt) return mmapDevice(ctx, e.virt, start, len, prot, off, fixed, shared);
+    chunk = hostMmap(len, e.host, off, shared);
+    name = hostFdPath(e.host);
   }
   if (typeof chunk === 'number') return chunk;
   if (fixed) mem.unmap(start, len);
   mem.map(start, len, prot, name, { chunk, offset: 0 }, off, shared);
+  return start;
+}
+
+/**
+ * mmap of an engine file (Xen devices): the file supplies the pages, for the whole range or one
+ * per page (frames it shares with a hypervisor), and the kernel maps them. The range is cleared
+ * first for MAP_FIXED so the file sees the final layout. Device memory starts out defined, as
+ * the contents of a file mapping do.
+ */
+function mmapDevice(ctx: SyscallContext, v: VirtualFile, start: number, len: number, prot: number, off: number, fixed: boolean,
+  shared: boolean): number {
+  const vm = (v as VirtualFile & { mmap?: DeviceMmap }).mmap;
+  if (!vm) return -E.ENODEV;
+  const { mem } = ctx.proc;
+  if (fixed) mem.unmap(start, len);
+  const got = vm.call(v, len, off, start, prot);
+  if (typeof got === 'number') return got;
+  if (Array.isArray(got)) {
+    const pages = got as readonly HostChunk[];
+    if (pages.length * PAGE !== len) return -E.EINVAL;
+    pages.forEach((c, i) => mem.map(start + i * PAGE, PAGE, prot, v.name, { chunk: c, offset: 0 }, off + i * PAGE, shared));
+  } else {
+    mem.map(start, len, prot, v.name, { chunk: got as HostChunk, offset: 0 }, off, shared);
+  }
+  ctx.proc.observer.postWrite(start, len);
   return start;
 }
 

@@ -1,0 +1,76 @@
+/**
+ * memcheck's client requests (memcheck.h, 'M','C' base) and the core heap-like requests a tool
+ * implements (MALLOCLIKE/FREELIKE/RESIZEINPLACE blocks, mempools): each a row of a table.
+ */
+import * as R from '../errors/records';
+import type { Memcheck } from './memcheck';
+import type { MempoolResult } from './mempools';
+
+const MC = 0x4d430000;
+type Handler = (mc: Memcheck, a: number[], raw: bigint[]) => bigint;
+
+const n = (v: bigint): number => Number(BigInt.asUintN(64, v));
+
+// Client-described blocks: a stack of the request, and what failed reported as InvalidMemPool.
+function poolResult(mc: Memcheck, r: MempoolResult, addr: number): bigint {
+  if (!r.ok) mc.report(R.invalidMemPool(mc.common(mc.here(), addr)));
+  return 0n;
+}
+
+const HANDLERS: Record<number, Handler> = {
+  [MC + 0]: (mc, a) => (mc.shadow.makeNoAccess(a[1], a[2]), 0n),
+  [MC + 1]: (mc, a) => (mc.shadow.makeUndefined(a[1], a[2]), 0n),
+  [MC + 2]: (mc, a) => (mc.shadow.makeDefined(a[1], a[2]), 0n),
+  [MC + 3]: () => 0n, // DISCARD of a CREATE_BLOCK handle: nothing kept beyond the description
+  [MC + 4]: (mc, a) => {
+    const bad = mc.shadow.firstUnaddressable(a[1], a[2]);
+    if (bad < 0) return 0n;
+    mc.report(R.clientCheck(true, mc.common(mc.here(), bad)));
+    return BigInt(bad);
+  },
+  [MC + 5]: (mc, a) => {
+    const bad = mc.shadow.firstUnaddressable(a[1], a[2]);
+    const undef = bad >= 0 ? bad : mc.shadow.firstUndefined(a[1], a[2]);
+    if (undef < 0) return 0n;
+    mc.report(R.clientCheck(bad >= 0, mc.common(mc.here(), undef)));
+    return BigInt(undef);
+  },
+  [MC + 6]: (mc, a) => (mc.requestLeakCheck(a[1] === 1 ? 'summary' : 'full'), 0n),
+  [MC + 8]: (mc, a) => {
+    // GET_VBITS: 1 ok, 3 unaddressable; memcheck's V-bit bytes go to the guest's buffer.
+    if (mc.shadow.firstUnaddressable(a[1], a[3]) >= 0 || mc.shadow.firstUnaddressable(a[2], a[3]) >= 0) return 3n;
+    mc.proc.mem.write(a[2], mc.shadow.getVbits(a[1], a[3]));
+    mc.shadow.makeDefined(a[2], a[3]);
+    return 1n;
+  },
+  [MC + 9]: (mc, a) => {
+    if (mc.shadow.firstUnaddressable(a[1], a[3]) >= 0 || mc.shadow.firstUnaddressable(a[2], a[3]) >= 0) return 3n;
+    mc.shadow.setVbits(a[1], mc.proc.mem.read(a[2], a[3]));
+    return 1n;
+  },
+  [MC + 10]: () => 0n, // CREATE_BLOCK: a description only used by address descriptions
+  [MC + 11]: (mc, a) => (mc.shadow.makeDefinedIfAddressable(a[1], a[2]), 0n),
+  // Core requests a tool implements: heap-like blocks and mempools.
+  0x1301: (mc, a) => (mc.pools.mallocLike(a[1], a[2], a[3], a[4] !== 0, mc.contexts.capture()), 0n),
+  0x1302: (mc, a) => {
+    if (a[1] === 0) return 0n;
+    const r = mc.pools.freeLike(a[1], a[2], mc.contexts.capture());
+    if (!r.ok) mc.report(R.invalidFree(mc.common(mc.here(), a[1])));
+    return 0n;
+  },
+  0x130b: (mc, a) => poolResult(mc, mc.pools.resizeInPlace(a[1], a[2], a[3], a[4]), a[1]),
+  0x1303: (mc, a) => poolResult(mc, mc.pools.create(a[1], a[2], a[3] !== 0, { autoFree: (a[4] & 1) !== 0, metapool: (a[4] & 2) !== 0 }), a[1]),
+  0x1304: (mc, a) => poolResult(mc, mc.pools.destroy(a[1]), a[1]),
+  0x1305: (mc, a) => poolResult(mc, mc.pools.alloc(a[1], a[2], a[3], mc.contexts.capture()), a[1]),
+  0x1306: (mc, a) => poolResult(mc, mc.pools.free(a[1], a[2], mc.contexts.capture()), a[1]),
+  0x1307: (mc, a) => poolResult(mc, mc.pools.trim(a[1], a[2], a[3], mc.contexts.capture()), a[1]),
+  0x1308: (mc, a) => poolResult(mc, mc.pools.move(a[1], a[2]), a[1]),
+  0x1309: (mc, a) => poolResult(mc, mc.pools.change(a[1], a[2], a[3], a[4]), a[1]),
+  0x130a: (mc, a) => (mc.pools.exists(a[1]) ? 1n : 0n),
+};
+
+/** Answers a client request if memcheck knows it; undefined leaves the default result. */
+export function memcheckClientRequest(mc: Memcheck, code: number, raw: bigint[]): bigint | undefined {
+  const h = HANDLERS[code];
+  return h ? h(mc, raw.map(n), raw) : undefined;
+}

@@ -1,0 +1,292 @@
+/**
+ * memcheck's replacements of the string and memory functions (str*, mem*) (Valgrind's vg_replace_strmem.c): run in JS on
+ * guest memory, byte by byte as far as checking goes, so an overrun is reported at the byte
+ * where it happens and glibc's vectorised code never reads past a terminator under our eyes.
+ * memcpy-like functions also check for overlapping arguments, and copy definedness with the bytes.
+ */
+import type { Replacement, RedirectCall } from '../process/redirect';
+
+/** What the replacements need from memcheck. */
+export interface StrMemChecker {
+  /** Checks a read of [addr, addr+len) made by the replacement; reports an invalid read. False: unmapped (the call faults). */
+  read(call: RedirectCall, addr: number, len: number): boolean;
+  /** Same for a write. */
+  write(call: RedirectCall, addr: number, len: number): boolean;
+  /** Reports overlapping source and destination. */
+  overlap(call: RedirectCall, dst: number, src: number, len: number | undefined): void;
+  /** Copies addressability-independent definedness of len bytes (the data moves with its V bits). */
+  copyDefinedness(src: number, dst: number, len: number): void;
+  /** Marks bytes written with defined values. */
+  defined(addr: number, len: number): void;
+}
+
+const MAX_STRING = 1 << 30;
+
+/** Bytes of guest memory (a view); undefined when unmapped. */
+function bytes(call: RedirectCall, addr: number, len: number): Uint8Array | undefined {
+  return len === 0 ? new Uint8Array(0) : call.proc.mem.view(addr, len) ?? safeRead(call, addr, len);
+}
+
+function safeRead(call: RedirectCall, addr: number, len: number): Uint8Array | undefined {
+  try {
+    return call.proc.mem.read(addr, len);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Length of the NUL-terminated string at addr, scanning at most max bytes; -1 when it runs into unmapped memory. */
+function scanLength(call: RedirectCall, addr: number, max = MAX_STRING): number {
+  const mem = call.proc.mem;
+  let n = 0;
+  while (n < max) {
+    const r = mem.find(addr + n);
+    if (!r) return -1;
+    const chunkStart = r.chunkOffset + (addr + n - r.start);
+    const span = Math.min(r.end - (addr + n), max - n);
+    const nul = r.chunk.bytes.subarray(chunkStart, chunkStart + span).indexOf(0);
+    if (nul >= 0) return n + nul;
+    n += span;
+  }
+  return max;
+}
+
+function overlaps(dst: number, dlen: number, src: number, slen: number): boolean {
+  if (dlen === 0 || slen === 0) return false;
+  return dst < src + slen && src < dst + dlen;
+}
+
+/** The replacement table, given the checker memcheck supplies. */
+export function strMemReplacements(c: StrMemChecker): Replacement[] {
+  const fault = (call: RedirectCall, addr: number): number => {
+    call.proc.guestFault(addr);
+    return 0;
+  };
+  // Reads a string with checks: the checked length includes the terminator, as the replacement's loop reads it.
+  const str = (call: RedirectCall, addr: number, max = MAX_STRING): number => {
+    const n = scanLength(call, addr, max);
+    if (n < 0) {
+      c.read(call, addr, MAX_STRING);
+      return -1;
+    }
+    c.read(call, addr, Math.min(n + 1, max));
+    return n;
+  };
+  const copy = (call: RedirectCall, dst: number, src: number, n: number): boolean => {
+    const data = bytes(call, src, n);
+    if (!data || !c.write(call, dst, n)) return false;
+    const saved = data.slice();
+    call.proc.mem.write(dst, saved);
+    c.copyDefinedness(src, dst, n);
+    return true;
+  };
+  const memcpyLike = (name: string, symbols: string[], ret: 'dst' | 'end', check: boolean): Replacement => ({
+    name, symbols,
+    run(call) {
+      const dst = call.num(0);
+      const src = call.num(1);
+      const n = call.num(2);
+      if (n === 0) return ret === 'dst' ? dst : dst;
+      if (!c.read(call, src, n)) return fault(call, src);
+      if (check && overlaps(dst, n, src, n)) c.overlap(call, dst, src, n);
+      if (!copy(call, dst, src, n)) return fault(call, dst);
+      return ret === 'dst' ? dst : dst + n;
+    },
+  });
+  return [
+    {
+      name: 'strlen', symbols: ['strlen', '__GI_strlen'],
+      run: (call) => {
+        const n = str(call, call.num(0));
+        return n < 0 ? fault(call, call.num(0)) : n;
+      },
+    },
+    {
+      name: 'strnlen', symbols: ['strnlen', '__strnlen'],
+      run: (call) => {
+        const n = str(call, call.num(0), call.num(1));
+        return n < 0 ? fault(call, call.num(0)) : n;
+      },
+    },
+    memcpyLike('memcpy', ['memcpy', '__memcpy'], 'dst', true),
+    memcpyLike('memmove', ['memmove', '__memmove'], 'dst', false),
+    memcpyLike('mempcpy', ['mempcpy', '__mempcpy'], 'end', true),
+    {
+      name: 'memset', symbols: ['memset', '__memset'],
+      run: (call) => {
+        const dst = call.num(0);
+        const n = call.num(2);
+        if (n === 0) return dst;
+        if (!c.write(call, dst, n)) return fault(call, dst);
+        call.proc.mem.write(dst, new Uint8Array(n).fill(Number(call.arg(1) & 0xffn)));
+        c.defined(dst, n);
+        return dst;
+      },
+    },
+    ...(['strcpy', 'stpcpy'] as const).map((name): Replacement => ({
+      name, symbols: [name, `__${name}`],
+      run: (call) => {
+        const dst = call.num(0);
+        const src = call.num(1);
+        const n = str(call, src);
+        if (n < 0) return fault(call, src);
+        if (overlaps(dst, n + 1, src, n + 1)) c.overlap(call, dst, src, undefined);
+        if (!copy(call, dst, src, n + 1)) return fault(call, dst);
+        return name === 'strcpy' ? dst : dst + n;
+      },
+    })),
+    ...(['strncpy', 'stpncpy'] as const).map((name): Replacement => ({
+      name, symbols: [name, `__${name}`],
+      run: (call) => {
+        const dst = call.num(0);
+        const src = call.num(1);
+        const max = call.num(2);
+        const n = str(call, src, max);
+        if (n < 0) return fault(call, src);
+        const copied = Math.min(n + 1, max);
+        if (overlaps(dst, max, src, copied)) c.overlap(call, dst, src, max);
+        if (!copy(call, dst, src, Math.min(n, max))) return fault(call, dst);
+        if (max > n) {
+          if (!c.write(call, dst + n, max - n)) return fault(call, dst + n);
+          call.proc.mem.write(dst + n, new Uint8Array(max - n));
+          c.defined(dst + n, max - n);
+        }
+        return name === 'strncpy' ? dst : dst + Math.min(n, max);
+      },
+    })),
+    ...(['strcat', 'strncat'] as const).map((name): Replacement => ({
+      name, symbols: [name, `__${name}`],
+      run: (call) => {
+        const dst = call.num(0);
+        const src = call.num(1);
+        const dl = str(call, dst);
+        const sl = name === 'strncat' ? str(call, src, call.num(2)) : str(call, src);
+        if (dl < 0) return fault(call, dst);
+        if (sl < 0) return fault(call, src);
+        if (overlaps(dst, dl + sl + 1, src, sl + 1)) c.overlap(call, dst, src, name === 'strncat' ? call.num(2) : undefined);
+        if (!copy(call, dst + dl, src, sl)) return fault(call, dst + dl);
+        if (!c.write(call, dst + dl + sl, 1)) return fault(call, dst + dl + sl);
+        call.proc.mem.write(dst + dl + sl, new Uint8Array(1));
+        c.defined(dst + dl + sl, 1);
+        return dst;
+      },
+    })),
+    ...(['strcmp', 'strncmp', 'strcasecmp', 'strncasecmp'] as const).map((name): Replacement => ({
+      name, symbols: [name, `__${name}`],
+      run: (call) => {
+        const a = call.num(0);
+        const b = call.num(1);
+        const max = name.includes('n') && name !== 'strcasecmp' ? call.num(2) : MAX_STRING;
+        const fold = name.includes('case');
+        const mem = call.proc.mem;
+        // Compare byte by byte, checking only the bytes a naive loop reads.
+        let i = 0;
+        for (; i < max; i++) {
+          const va = mem.view(a + i, 1);
+          const vb = mem.view(b + i, 1);
+          if (!va) return fault(call, a + i);
+          if (!vb) return fault(call, b + i);
+          let x = va[0];
+          let y = vb[0];
+          if (fold) {
+            if (x >= 65 && x <= 90) x += 32;
+            if (y >= 65 && y <= 90) y += 32;
+          }
+          if (x !== y || x === 0) {
+            c.read(call, a, i + 1);
+            c.read(call, b, i + 1);
+            return x - y;
+          }
+        }
+        if (max > 0) {
+          c.read(call, a, max);
+          c.read(call, b, max);
+        }
+        return 0;
+      },
+    })),
+    {
+      name: 'memcmp', symbols: ['memcmp', '__memcmp', 'bcmp', '__bcmp'],
+      run: (call) => {
+        const a = call.num(0);
+        const b = call.num(1);
+        const n = call.num(2);
+        if (n === 0) return 0;
+        if (!c.read(call, a, n)) return fault(call, a);
+        if (!c.read(call, b, n)) return fault(call, b);
+        const x = bytes(call, a, n)!;
+        const y = bytes(call, b, n)!;
+        for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i] - y[i];
+        return 0;
+      },
+    },
+    ...(['strchr', 'index', 'strchrnul', 'strrchr', 'rindex'] as const).map((name): Replacement => ({
+      name: name === 'index' ? 'strchr' : name === 'rindex' ? 'strrchr' : name, symbols: [name, `__${name}`],
+      run: (call) => {
+        const s = call.num(0);
+        const ch = Number(call.arg(1) & 0xffn);
+        const n = scanLength(call, s);
+        if (n < 0) return fault(call, s);
+        const data = bytes(call, s, n + 1)!;
+        const pos = name === 'strrchr' || name === 'rindex' ? data.lastIndexOf(ch) : data.indexOf(ch);
+        c.read(call, s, name === 'strrchr' || name === 'rindex' || pos < 0 ? n + 1 : pos + 1);
+        if (pos >= 0) return s + pos;
+        return name === 'strchrnul' ? s + n : 0;
+      },
+    })),
+    ...(['memchr', 'rawmemchr', 'memrchr'] as const).map((name): Replacement => ({
+      name, symbols: [name, `__${name}`],
+      run: (call) => {
+        const s = call.num(0);
+        const ch = Number(call.arg(1) & 0xffn);
+        const mem = call.proc.mem;
+        if (name === 'rawmemchr') {
+          for (let i = 0; ; i++) {
+            const v = mem.view(s + i, 1);
+            if (!v) return fault(call, s + i);
+            if (v[0] === ch) {
+              c.read(call, s, i + 1);
+              return s + i;
+            }
+          }
+        }
+        const n = call.num(2);
+        if (n === 0) return 0;
+        const data = bytes(call, s, n);
+        if (!data) return fault(call, s);
+        const pos = name === 'memchr' ? data.indexOf(ch) : data.lastIndexOf(ch);
+        c.read(call, name === 'memchr' ? s : s + (pos < 0 ? 0 : pos), name === 'memchr' ? (pos < 0 ? n : pos + 1) : (pos < 0 ? n : n - pos));
+        return pos < 0 ? 0 : s + pos;
+      },
+    })),
+    {
+      name: 'strstr', symbols: ['strstr', '__strstr'],
+      run: (call) => {
+        const h = call.num(0);
+        const nd = call.num(1);
+        const hl = str(call, h);
+        const nl = str(call, nd);
+        if (hl < 0) return fault(call, h);
+        if (nl < 0) return fault(call, nd);
+        const i = Buffer.from(bytes(call, h, hl)!).indexOf(Buffer.from(bytes(call, nd, nl)!));
+        return i < 0 ? 0 : h + i;
+      },
+    },
+    ...(['strspn', 'strcspn'] as const).map((name): Replacement => ({
+      name, symbols: [name, `__${name}`],
+      run: (call) => {
+        const s = call.num(0);
+        const set = call.num(1);
+        const sl = str(call, s);
+        const al = str(call, set);
+        if (sl < 0) return fault(call, s);
+        if (al < 0) return fault(call, set);
+        const accept = new Set(bytes(call, set, al)!);
+        const data = bytes(call, s, sl)!;
+        let i = 0;
+        while (i < sl && accept.has(data[i]) === (name === 'strspn')) i++;
+        return i;
+      },
+    })),
+  ];
+}

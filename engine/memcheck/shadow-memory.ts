@@ -1,0 +1,602 @@
+/**
+ * Memcheck's shadow memory: for every guest byte, whether it is addressable (A) and which of its
+ * bits are defined (V, memcheck's convention: a V bit of 1 means undefined).
+ *
+ * Kept compactly the way memcheck keeps it: the address space is cut into 64 KiB chunks, and a
+ * chunk whose bytes are all in one state (all no-access, all undefined, all defined) is one of
+ * three shared, read-only "distinguished" chunks. Only a chunk with mixed contents gets detail:
+ * an A bitmap (1 bit per byte, 8 KiB) and a V byte per byte (64 KiB). A chunk that becomes
+ * uniform again (a big munmap, a stack region re-defined) is folded back into a distinguished
+ * one, so the detail stays proportional to the mixed part of memory.
+ *
+ * Addresses are Numbers up to 2^47: chunk numbers and offsets come from arithmetic, never from
+ * 32-bit bit operators on addresses (offsets inside a chunk are < 2^16, where bit operators are
+ * safe and fast).
+ */
+
+/** Bytes covered by one shadow chunk. */
+export const SHADOW_CHUNK_SIZE = 65536;
+const CHUNK = SHADOW_CHUNK_SIZE;
+const BITMAP_BYTES = CHUNK / 8;
+
+// Chunk states. The first three are also the byte states a range can be set to.
+const NOACCESS = 0;
+const UNDEFINED = 1;
+const DEFINED = 2;
+const MIXED = 3;
+
+/** A uniform state a range of bytes can be put in. */
+type Uniform = typeof NOACCESS | typeof UNDEFINED | typeof DEFINED;
+
+/**
+ * One 64 KiB chunk. Distinguished chunks have empty arrays and are never mutated; a MIXED chunk
+ * owns its arrays and keeps per-state byte counts so it can tell when it has become uniform.
+ * All chunks share one shape so the hot paths stay monomorphic.
+ */
+class Chunk {
+  constructor(
+    readonly state: number,
+    /** A bitmap: bit (i & 7) of byte (i >> 3) is 1 when byte i is addressable. */
+    readonly a: Uint8Array,
+    /** V byte of each byte; no-access bytes always hold 0xff (so a copy of V is meaningful). */
+    readonly v: Uint8Array,
+    /** The same V bytes as 32-bit words, for whole-word tests. */
+    readonly v32: Uint32Array,
+    /** Bytes that are not addressable. */
+    public nNoAccess: number,
+    /** Addressable bytes with all V bits 0. */
+    public nDefined: number,
+    /** Addressable bytes with all V bits 1. */
+    public nUndefined: number,
+  ) {}
+}
+
+const EMPTY8 = new Uint8Array(0);
+const EMPTY32 = new Uint32Array(0);
+const NOACCESS_CHUNK = new Chunk(NOACCESS, EMPTY8, EMPTY8, EMPTY32, CHUNK, 0, 0);
+const UNDEFINED_CHUNK = new Chunk(UNDEFINED, EMPTY8, EMPTY8, EMPTY32, 0, 0, CHUNK);
+const DEFINED_CHUNK = new Chunk(DEFINED, EMPTY8, EMPTY8, EMPTY32, 0, CHUNK, 0);
+const DISTINGUISHED: readonly Chunk[] = [NOACCESS_CHUNK, UNDEFINED_CHUNK, DEFINED_CHUNK];
+
+/** Memory-overhead figures of a shadow memory. */
+export interface ShadowStats {
+  /** Chunks with per-byte detail. */
+  detailedChunks: number;
+  /** Chunks represented by the shared all-undefined / all-defined chunk (no-access ones are
+   * simply absent from the primary map). */
+  undefinedChunks: number;
+  definedChunks: number;
+  /** Bytes held by detail arrays (A bitmaps and V bytes). */
+  detailBytes: number;
+  /** Estimated bytes of the whole structure, primary map entries included. */
+  totalBytes: number;
+}
+
+/** Rough per-entry cost of a JS Map entry holding a number key and an object reference. */
+const MAP_ENTRY_BYTES = 40;
+
+/** Set bits [o, o+n) of a bitmap to 1 (on) or 0. */
+function setBits(a: Uint8Array, o: number, n: number, on: boolean): void {
+  let i = o;
+  const end = o + n;
+  // Head: bits up to the next byte boundary.
+  while (i < end && (i & 7) !== 0) {
+    if (on) a[i >>> 3] |= 1 << (i & 7);
+    else a[i >>> 3] &= ~(1 << (i & 7));
+    i++;
+  }
+  // Middle: whole bitmap bytes.
+  const wholeEnd = end - ((end - i) & 7);
+  if (wholeEnd > i) {
+    a.fill(on ? 0xff : 0, i >>> 3, wholeEnd >>> 3);
+    i = wholeEnd;
+  }
+  // Tail.
+  while (i < end) {
+    if (on) a[i >>> 3] |= 1 << (i & 7);
+    else a[i >>> 3] &= ~(1 << (i & 7));
+    i++;
+  }
+}
+
+/**
+ * A and V shadow state of the whole guest address space. Unmapped memory is no-access.
+ */
+export class ShadowMemory {
+  /** Primary map: chunk number → chunk. Absent means the no-access chunk. */
+  private readonly map = new Map<number, Chunk>();
+  /** Last chunk looked up: guest code touches the same chunk many times in a row. */
+  private lastNo = -1;
+  private lastBase = -CHUNK;
+  private lastChunk: Chunk = NOACCESS_CHUNK;
+
+  // ---------------------------------------------------------------- state changes
+
+  /** Marks [addr, addr+len) not addressable (munmap, freed blocks, redzones). */
+  makeNoAccess(addr: number, len: number): void {
+    this.setRange(addr, len, NOACCESS);
+  }
+
+  /** Marks [addr, addr+len) addressable with every bit undefined (malloc, stack growth, brk). */
+  makeUndefined(addr: number, len: number): void {
+    this.setRange(addr, len, UNDEFINED);
+  }
+
+  /** Marks [addr, addr+len) addressable and defined (mmap, program load, syscall output). */
+  makeDefined(addr: number, len: number): void {
+    this.setRange(addr, len, DEFINED);
+  }
+
+  /** Makes the addressable bytes of [addr, addr+len) defined; no-access bytes stay so
+   * (memcheck's MAKE_MEM_DEFINED_IF_ADDRESSABLE). */
+  makeDefinedIfAddressable(addr: number, len: number): void {
+    this.forPieces(addr, len, (no, o, n) => {
+      const c = this.chunkAt(no);
+      if (c.state === NOACCESS || c.state === DEFINED) return;
+      if (c.state === UNDEFINED) {
+        if (n === CHUNK) this.put(no, DEFINED_CHUNK);
+        else this.fillMixed(no, this.materialize(no, c), o, n, DEFINED);
+        return;
+      }
+      const { a, v } = c;
+      for (let i = o, e = o + n; i < e; i++) {
+        if (((a[i >>> 3] >>> (i & 7)) & 1) === 0) continue;
+        const old = v[i];
+        if (old === 0) continue;
+        if (old === 0xff) c.nUndefined--;
+        v[i] = 0;
+        c.nDefined++;
+      }
+      this.maybeMerge(no, c);
+    });
+  }
+
+  /** Makes the no-access bytes of [addr, addr+len) defined and leaves the others alone: what
+   * memcheck does when mprotect grants access to a range. */
+  makeDefinedIfNoAccess(addr: number, len: number): void {
+    this.forPieces(addr, len, (no, o, n) => {
+      const c = this.chunkAt(no);
+      if (c.state === UNDEFINED || c.state === DEFINED) return;
+      if (c.state === NOACCESS) {
+        if (n === CHUNK) this.put(no, DEFINED_CHUNK);
+        else this.fillMixed(no, this.materialize(no, c), o, n, DEFINED);
+        return;
+      }
+      const { a, v } = c;
+      for (let i = o, e = o + n; i < e; i++) {
+        if (((a[i >>> 3] >>> (i & 7)) & 1) !== 0) continue;
+        a[i >>> 3] |= 1 << (i & 7);
+        v[i] = 0;
+        c.nNoAccess--;
+        c.nDefined++;
+      }
+      this.maybeMerge(no, c);
+    });
+  }
+
+  /**
+   * Copies A and V state of [src, src+len) to [dst, dst+len), correct for overlapping ranges
+   * (memcheck's copy_address_range_state: realloc, memmove, mremap).
+   */
+  copy(src: number, dst: number, len: number): void {
+    if (len <= 0 || src === dst) return;
+    // Each piece lies inside one source chunk and one destination chunk and is read completely
+    // before it is written; walking backwards when the destination overlaps the source from
+    // above keeps every piece's source intact until it has been read.
+    const backwards = src < dst && src + len > dst;
+    let done = 0;
+    while (done < len) {
+      const rem = len - done;
+      let s: number;
+      let d: number;
+      let n: number;
+      if (backwards) {
+        const sEnd = src + rem;
+        const dEnd = dst + rem;
+        const sLast = sEnd - 1;
+        const dLast = dEnd - 1;
+        n = Math.min(rem, sLast - Math.floor(sLast / CHUNK) * CHUNK + 1, dLast - Math.floor(dLast / CHUNK) * CHUNK + 1);
+        s = sEnd - n;
+        d = dEnd - n;
+      } else {
+        s = src + done;
+        d = dst + done;
+        n = Math.min(rem, CHUNK - (s - Math.floor(s / CHUNK) * CHUNK), CHUNK - (d - Math.floor(d / CHUNK) * CHUNK));
+      }
+      this.copyPiece(s, d, n);
+      done += n;
+    }
+  }
+
+  /**
+   * Sets the V bits of the addressable bytes at [addr, addr+bytes.length) from `bytes` (1 =
+   * undefined). Bytes that are not addressable are left alone: memcheck treats a V write to
+   * no-access memory as lost (SET_VBITS, and stores of the future definedness pass).
+   */
+  setVbits(addr: number, bytes: Uint8Array): void {
+    let k = 0;
+    this.forPieces(addr, bytes.length, (no, o, n) => {
+      const base = k;
+      k += n;
+      let c = this.chunkAt(no);
+      if (c.state === NOACCESS) return;
+      if (c.state !== MIXED) {
+        // A uniform chunk needs detail only if some written byte differs from its state.
+        const same = c.state === DEFINED ? 0 : 0xff;
+        let differs = false;
+        for (let i = 0; i < n; i++) if (bytes[base + i] !== same) { differs = true; break; }
+        if (!differs) return;
+        c = this.materialize(no, c);
+      }
+      const { a, v } = c;
+      for (let i = 0; i < n; i++) {
+        const j = o + i;
+        if (((a[j >>> 3] >>> (j & 7)) & 1) === 0) continue;
+        const old = v[j];
+        const nv = bytes[base + i];
+        if (old === nv) continue;
+        if (old === 0) c.nDefined--;
+        else if (old === 0xff) c.nUndefined--;
+        if (nv === 0) c.nDefined++;
+        else if (nv === 0xff) c.nUndefined++;
+        v[j] = nv;
+      }
+      this.maybeMerge(no, c);
+    });
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  /**
+   * V bits of [addr, addr+len), one byte per guest byte (1 bits undefined). No-access bytes read
+   * as 0xff; callers that must distinguish them (GET_VBITS) ask firstUnaddressable first.
+   */
+  getVbits(addr: number, len: number): Uint8Array {
+    const out = new Uint8Array(len);
+    let k = 0;
+    this.forPieces(addr, len, (no, o, n) => {
+      const c = this.chunkAt(no);
+      if (c.state === MIXED) out.set(c.v.subarray(o, o + n), k);
+      else if (c.state !== DEFINED) out.fill(0xff, k, k + n);
+      k += n;
+    });
+    return out;
+  }
+
+  /** True when the byte at addr is addressable. */
+  isAddressable(addr: number): boolean {
+    const no = Math.floor(addr / CHUNK);
+    const c = this.chunkAt(no);
+    if (c.state !== MIXED) return c.state !== NOACCESS;
+    const o = addr - no * CHUNK;
+    return ((c.a[o >>> 3] >>> (o & 7)) & 1) !== 0;
+  }
+
+  /** True when the byte at addr is addressable and all its bits are defined. */
+  isDefinedByte(addr: number): boolean {
+    const no = Math.floor(addr / CHUNK);
+    const c = this.chunkAt(no);
+    if (c.state !== MIXED) return c.state === DEFINED;
+    const o = addr - no * CHUNK;
+    return ((c.a[o >>> 3] >>> (o & 7)) & 1) !== 0 && c.v[o] === 0;
+  }
+
+  /**
+   * Hot path for the memory hook of every guest load and store: true when all `size` bytes at
+   * addr are addressable. One cached chunk lookup and, in a mixed chunk with no-access bytes, one
+   * bitmap test for accesses inside a bitmap byte.
+   */
+  checkAccess(addr: number, size: number): boolean {
+    // Offset from the cached chunk's base: no division when the access hits it.
+    let o = addr - this.lastBase;
+    let c: Chunk;
+    if (o >= 0 && o < CHUNK) c = this.lastChunk;
+    else {
+      const no = Math.floor(addr / CHUNK);
+      c = this.map.get(no) ?? NOACCESS_CHUNK;
+      this.lastNo = no;
+      this.lastBase = no * CHUNK;
+      this.lastChunk = c;
+      o = addr - this.lastBase;
+    }
+    const st = c.state;
+    if (o + size <= CHUNK) {
+      if (st === UNDEFINED || st === DEFINED) return true;
+      if (st === NOACCESS) return false;
+      if (c.nNoAccess === 0) return true;
+      const bit = o & 7;
+      if (bit + size <= 8) {
+        const m = ((1 << size) - 1) << bit;
+        return (c.a[o >>> 3] & m) === m;
+      }
+    }
+    return this.firstUnaddressable(addr, size) < 0;
+  }
+
+  /** First byte of [addr, addr+len) that is not addressable, or -1. */
+  firstUnaddressable(addr: number, len: number): number {
+    let a = addr;
+    const end = addr + len;
+    while (a < end) {
+      const no = Math.floor(a / CHUNK);
+      const base = no * CHUNK;
+      const o = a - base;
+      const n = Math.min(end - a, CHUNK - o);
+      const c = this.chunkAt(no);
+      if (c.state === NOACCESS) return a;
+      if (c.state === MIXED && c.nNoAccess !== 0) {
+        const bits = c.a;
+        let i = o;
+        const e = o + n;
+        while (i < e) {
+          // Skip fully addressable bitmap bytes eight at a time.
+          if ((i & 7) === 0 && i + 8 <= e && bits[i >>> 3] === 0xff) { i += 8; continue; }
+          if (((bits[i >>> 3] >>> (i & 7)) & 1) === 0) return base + i;
+          i++;
+        }
+      }
+      a += n;
+    }
+    return -1;
+  }
+
+  /** First addressable byte of [addr, addr+len) with an undefined bit, or -1. No-access bytes
+   * are skipped: this is the definedness half of a check whose addressability is known. */
+  firstUndefined(addr: number, len: number): number {
+    return this.scanV(addr, len, false);
+  }
+
+  /**
+   * First byte of [addr, addr+len) that is not addressable-and-defined, or -1: memcheck's
+   * check_mem_is_defined (syscall PRE_MEM_READ, CHECK_MEM_IS_DEFINED). The caller tells the two
+   * failures apart with isAddressable(result).
+   */
+  firstNotDefined(addr: number, len: number): number {
+    return this.scanV(addr, len, true);
+  }
+
+  /**
+   * True when the `size` (≤ 8) bytes at addr are all addressable and defined: the fast check of
+   * a word-sized value (an address register, a syscall scalar spilled to memory, a leak-scan word).
+   */
+  isDefinedWord(addr: number, size = 8): boolean {
+    const no = Math.floor(addr / CHUNK);
+    const c = this.chunkAt(no);
+    const o = addr - no * CHUNK;
+    if (o + size <= CHUNK) {
+      if (c.state !== MIXED) return c.state === DEFINED;
+      if (size === 8 && (o & 7) === 0) {
+        return c.a[o >>> 3] === 0xff && c.v32[o >>> 2] === 0 && c.v32[(o >>> 2) + 1] === 0;
+      }
+    }
+    return this.firstNotDefined(addr, size) < 0;
+  }
+
+  /** memcheck's is_valid_aligned_word: the 8-byte aligned word at addr is addressable and fully
+   * defined (the leak scan follows only such words). */
+  isValidAlignedWord(addr: number): boolean {
+    return this.isDefinedWord(addr, 8);
+  }
+
+  /**
+   * How the aligned 8-byte words of [start, start+len) fare under isValidAlignedWord: 0 none
+   * valid, 1 all valid, 2 mixed (ask per word). Lets the leak scan skip or bulk-read whole chunks.
+   */
+  wordValidity(start: number, len: number): 0 | 1 | 2 {
+    let sawValid = false;
+    let sawInvalid = false;
+    let mixed = false;
+    this.forPieces(start, len, (no) => {
+      const c = this.chunkAt(no);
+      if (c.state === DEFINED) sawValid = true;
+      else if (c.state === MIXED) mixed = true;
+      else sawInvalid = true;
+    });
+    if (mixed || (sawValid && sawInvalid)) return 2;
+    return sawValid ? 1 : 0;
+  }
+
+  /** Memory-overhead figures (a benchmark number). */
+  stats(): ShadowStats {
+    let detailed = 0;
+    let undef = 0;
+    let def = 0;
+    for (const c of this.map.values()) {
+      if (c.state === MIXED) detailed++;
+      else if (c.state === UNDEFINED) undef++;
+      else def++;
+    }
+    const detailBytes = detailed * (BITMAP_BYTES + CHUNK);
+    return {
+      detailedChunks: detailed,
+      undefinedChunks: undef,
+      definedChunks: def,
+      detailBytes,
+      totalBytes: detailBytes + this.map.size * MAP_ENTRY_BYTES,
+    };
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private chunkAt(no: number): Chunk {
+    if (no === this.lastNo) return this.lastChunk;
+    const c = this.map.get(no) ?? NOACCESS_CHUNK;
+    this.lastNo = no;
+    this.lastBase = no * CHUNK;
+    this.lastChunk = c;
+    return c;
+  }
+
+  private put(no: number, c: Chunk): void {
+    if (c === NOACCESS_CHUNK) this.map.delete(no);
+    else this.map.set(no, c);
+    this.lastNo = no;
+    this.lastBase = no * CHUNK;
+    this.lastChunk = c;
+  }
+
+  /** Calls fn(chunkNo, offset, length) for each chunk-sized piece of [addr, addr+len). */
+  private forPieces(addr: number, len: number, fn: (no: number, o: number, n: number) => void): void {
+    let a = addr;
+    const end = addr + len;
+    while (a < end) {
+      const no = Math.floor(a / CHUNK);
+      const o = a - no * CHUNK;
+      const n = Math.min(end - a, CHUNK - o);
+      fn(no, o, n);
+      a += n;
+    }
+  }
+
+  /** Gives a distinguished chunk its own detail, in the same state. */
+  private materialize(no: number, c: Chunk): Chunk {
+    if (c.state === MIXED) return c;
+    const buf = new ArrayBuffer(CHUNK);
+    const v = new Uint8Array(buf);
+    if (c.state !== DEFINED) v.fill(0xff);
+    const a = new Uint8Array(BITMAP_BYTES);
+    if (c.state !== NOACCESS) a.fill(0xff);
+    const m = new Chunk(MIXED, a, v, new Uint32Array(buf), c.nNoAccess, c.nDefined, c.nUndefined);
+    this.put(no, m);
+    return m;
+  }
+
+  /** Folds a mixed chunk that has become uniform back into the distinguished chunk. */
+  private maybeMerge(no: number, c: Chunk): void {
+    if (c.state !== MIXED) return;
+    if (c.nNoAccess === CHUNK) this.put(no, NOACCESS_CHUNK);
+    else if (c.nDefined === CHUNK) this.put(no, DEFINED_CHUNK);
+    else if (c.nUndefined === CHUNK) this.put(no, UNDEFINED_CHUNK);
+  }
+
+  private setRange(addr: number, len: number, st: Uniform): void {
+    let a = addr;
+    const end = addr + len;
+    while (a < end) {
+      const no = Math.floor(a / CHUNK);
+      const o = a - no * CHUNK;
+      const n = Math.min(end - a, CHUNK - o);
+      if (n === CHUNK) this.put(no, DISTINGUISHED[st]);
+      else {
+        const c = this.chunkAt(no);
+        if (c.state !== st) this.fillMixed(no, this.materialize(no, c), o, n, st);
+      }
+      a += n;
+    }
+  }
+
+  /** Removes bytes [o, o+n) of a mixed chunk from its per-state counts. */
+  private uncount(c: Chunk, o: number, n: number): void {
+    const { a, v, v32 } = c;
+    let na = 0;
+    let d = 0;
+    let u = 0;
+    let i = o;
+    const e = o + n;
+    while (i < e) {
+      if ((i & 7) === 0 && i + 8 <= e) {
+        // A whole bitmap byte: settle eight bytes at once in the common uniform cases.
+        const ab = a[i >>> 3];
+        if (ab === 0) { na += 8; i += 8; continue; }
+        if (ab === 0xff) {
+          const w0 = v32[i >>> 2];
+          const w1 = v32[(i >>> 2) + 1];
+          if (w0 === 0 && w1 === 0) { d += 8; i += 8; continue; }
+          if (w0 === 0xffffffff && w1 === 0xffffffff) { u += 8; i += 8; continue; }
+        }
+      }
+      if (((a[i >>> 3] >>> (i & 7)) & 1) === 0) na++;
+      else {
+        const b = v[i];
+        if (b === 0) d++;
+        else if (b === 0xff) u++;
+      }
+      i++;
+    }
+    c.nNoAccess -= na;
+    c.nDefined -= d;
+    c.nUndefined -= u;
+  }
+
+  /** Puts bytes [o, o+n) of mixed chunk c (number no) in state st. */
+  private fillMixed(no: number, c: Chunk, o: number, n: number, st: Uniform): void {
+    this.uncount(c, o, n);
+    setBits(c.a, o, n, st !== NOACCESS);
+    c.v.fill(st === DEFINED ? 0 : 0xff, o, o + n);
+    if (st === NOACCESS) c.nNoAccess += n;
+    else if (st === DEFINED) c.nDefined += n;
+    else c.nUndefined += n;
+    this.maybeMerge(no, c);
+  }
+
+  /** Copies one piece that lies inside a single source and a single destination chunk. */
+  private copyPiece(s: number, d: number, n: number): void {
+    const sNo = Math.floor(s / CHUNK);
+    const sc = this.chunkAt(sNo);
+    if (sc.state !== MIXED) {
+      this.setRange(d, n, sc.state as Uniform);
+      return;
+    }
+    const so = s - sNo * CHUNK;
+    // Snapshot the source first: source and destination may be the same chunk.
+    const vs = sc.v.slice(so, so + n);
+    const as = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const j = so + i;
+      as[i] = (sc.a[j >>> 3] >>> (j & 7)) & 1;
+    }
+    const dNo = Math.floor(d / CHUNK);
+    const dc = this.materialize(dNo, this.chunkAt(dNo));
+    const dOff = d - dNo * CHUNK;
+    this.uncount(dc, dOff, n);
+    const { a, v } = dc;
+    for (let i = 0; i < n; i++) {
+      const j = dOff + i;
+      if (as[i]) {
+        a[j >>> 3] |= 1 << (j & 7);
+        const b = vs[i];
+        v[j] = b;
+        if (b === 0) dc.nDefined++;
+        else if (b === 0xff) dc.nUndefined++;
+      } else {
+        a[j >>> 3] &= ~(1 << (j & 7));
+        v[j] = 0xff;
+        dc.nNoAccess++;
+      }
+    }
+    this.maybeMerge(dNo, dc);
+  }
+
+  /** First byte in range that fails: addressable with undefined bits, or (when noAccessFails)
+   * not addressable. */
+  private scanV(addr: number, len: number, noAccessFails: boolean): number {
+    let a = addr;
+    const end = addr + len;
+    while (a < end) {
+      const no = Math.floor(a / CHUNK);
+      const base = no * CHUNK;
+      const o = a - base;
+      const n = Math.min(end - a, CHUNK - o);
+      const c = this.chunkAt(no);
+      if (c.state === UNDEFINED) return a;
+      if (c.state === NOACCESS) {
+        if (noAccessFails) return a;
+      } else if (c.state === MIXED) {
+        const { a: bits, v, v32 } = c;
+        let i = o;
+        const e = o + n;
+        while (i < e) {
+          // Skip addressable, defined 8-byte groups at once.
+          if ((i & 7) === 0 && i + 8 <= e && bits[i >>> 3] === 0xff
+            && v32[i >>> 2] === 0 && v32[(i >>> 2) + 1] === 0) { i += 8; continue; }
+          if (((bits[i >>> 3] >>> (i & 7)) & 1) === 0) {
+            if (noAccessFails) return base + i;
+          } else if (v[i] !== 0) return base + i;
+          i++;
+        }
+      }
+      a += n;
+    }
+    return -1;
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * Function redirection (Valgrind's "redir"): when the guest calls a named function in any loaded
+ * object, the engine runs a JS replacement instead and returns to the caller.
+ *
+ * - A plain function symbol (malloc in libc, strlen in ld.so, everything in a static program)
+ *   gets `syscall; ret` over its first three bytes.
+ * - An IFUNC symbol (glibc's memcpy, strlen, … choose an implementation at relocation time)
+ *   gets the same over its resolver, which then answers with the address of a stub of ours: so
+ *   every caller bound through the IFUNC, libc's own internal calls included, reaches the
+ *   replacement, and memcpy and memmove stay distinct although glibc implements both with one
+ *   body.
+ *
+ * The syscall hook recognises a planted address (GuestProcess.plantTrap), runs the JS, puts its
+ * result in rax, and the guest's own `ret` returns. Writing RIP from a Unicorn code hook instead
+ * stops and restarts emulation (measured ~60 µs a call); this costs a few µs and stays in the
+ * CPU loop. The mechanism is core; which functions, and what they do, is the tool's business.
+ */
+import { X86 } from '../cpu/x86-const';
+import type { DebugInfo } from '../debuginfo/debuginfo';
+import { PAGE } from '../memory/guest-memory';
+import type { GuestProcess } from './guest-process';
+
+const STT_FUNC = 2;
+const STT_GNU_IFUNC = 10;
+const ARG_REGS = [X86.RDI, X86.RSI, X86.RDX, X86.RCX, X86.R8, X86.R9];
+/** syscall; ret */
+const STUB = new Uint8Array([0x0f, 0x05, 0xc3]);
+const STUB_STRIDE = 16;
+
+/** What a replacement sees of the call it replaces. */
+export class RedirectCall {
+  constructor(readonly proc: GuestProcess, readonly name: string, readonly entry: number) {}
+
+  /** Integer argument i (0 = rdi … 5 = r9), 64 bits. */
+  arg(i: number): bigint {
+    return this.proc.uc.reg_read(ARG_REGS[i]);
+  }
+
+  /** Integer argument i as a Number (pointers and sizes below 2^53). */
+  num(i: number): number {
+    return Number(this.proc.uc.reg_read(ARG_REGS[i]));
+  }
+}
+
+/** A replacement: its name (as reports show the top frame), the symbols it replaces, and its body (returning rax). */
+export interface Replacement {
+  name: string;
+  symbols: readonly string[];
+  run(call: RedirectCall): number | bigint;
+}
+
+export class Redirector {
+  private readonly bySymbol = new Map<string, Replacement>();
+  private readonly entries = new Map<number, Replacement>();
+  private readonly stubs = new Map<Replacement, number>();
+  private stubPage = 0;
+  /** Redirections made, for -v and tests: [symbol, module, address]. */
+  readonly made: Array<[string, string, number]> = [];
+
+  constructor(private readonly proc: GuestProcess, replacements: readonly Replacement[]) {
+    for (const r of replacements) for (const s of r.symbols) this.bySymbol.set(s, r);
+    proc.debug.onModule((path, _bias, info) => this.scan(path, info));
+  }
+
+  /** The replacement entered at address a (a patched entry or one of our stubs), if any. */
+  at(a: number): Replacement | undefined {
+    return this.entries.get(a);
+  }
+
+  private scan(path: string, info: DebugInfo): void {
+    for (const s of info.moduleSymbols(path)) {
+      const r = this.bySymbol.get(s.name);
+      if (!r || s.address === 0 || this.entries.has(s.address)) continue;
+      if (s.type === STT_FUNC && s.size >= STUB.length) {
+        this.enter(s.address, r);
+      } else if (s.type === STT_GNU_IFUNC) {
+        const stub = this.stubFor(r);
+        this.proc.plantTrap(s.address, STUB, () => this.proc.uc.reg_write(X86.RAX, stub));
+      } else {
+        continue;
+      }
+      this.made.push([s.name, path, s.address]);
+    }
+  }
+
+  // Runs r whenever execution reaches addr.
+  private enter(addr: number, r: Replacement): void {
+    this.entries.set(addr, r);
+    this.proc.plantTrap(addr, STUB, () => {
+      const result = r.run(new RedirectCall(this.proc, r.name, addr));
+      this.proc.uc.reg_write(X86.RAX, BigInt.asUintN(64, BigInt(result)));
+    });
+  }
+
+  // An engine-owned entry point for an IFUNC's replacement, in a page of stubs.
+  private stubFor(r: Replacement): number {
+    const have = this.stubs.get(r);
+    if (have !== undefined) return have;
+    const mem = this.proc.mem;
+    if (!this.stubPage || (this.stubs.size * STUB_STRIDE) % PAGE === 0) {
+      const at = mem.findFree(PAGE);
+      if (at === undefined) throw new Error('no room for redirection stubs');
+      mem.map(at, PAGE, 5, '');
+      this.stubPage = at;
+    }
+    const addr = this.stubPage + ((this.stubs.size * STUB_STRIDE) % PAGE);
+    this.stubs.set(r, addr);
+    this.enter(addr, r);
+    return addr;
+  }
+}
