@@ -5,16 +5,29 @@ import { GuestProcess } from '../process/guest-process';
 import { LogFileNameError } from '../report/log-target';
 import { Session, SessionError } from '../session/session';
 import { OptionError, helpText, parseArgs } from './options';
+import { setDefaultDevices } from '../process/launch';
+import { formatCoverage } from '../xen';
+import { prepareXen, XenSetupError } from '../xen-wiring';
 
 const VERSION = '0.1.0';
+
+/**
+ * `--xen-coverage` is an action, not a setting: accept it bare (the option table's booleans
+ * otherwise want `=yes`). Only option words before the program are looked at.
+ */
+function withBareXenCoverage(argv: string[]): string[] {
+  const end = argv.findIndex((w) => !w.startsWith('-') || w === '--');
+  return argv.map((w, i) => (w === '--xen-coverage' && (end < 0 || i < end) ? '--xen-coverage=yes' : w));
+}
 
 async function main(argv: string[]): Promise<number> {
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs(argv);
+    parsed = parseArgs(withBareXenCoverage(argv));
   } catch (e) {
     if (e instanceof OptionError) {
-      process.stderr.write(`unigrind: ${e.message}\nunigrind: Use --help for more information.\n`);
+      // One line, like every other bad input (Valgrind adds a second "Use --help" line).
+      process.stderr.write(`unigrind: ${e.message}; see unigrind --help\n`);
       return 1;
     }
     throw e;
@@ -28,11 +41,27 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const { opts, prog, args } = parsed;
+  if (opts['xen-coverage']) {
+    process.stdout.write(formatCoverage());
+    return 0;
+  }
   if (!prog) {
     process.stderr.write('unigrind: no program specified (usage: unigrind [options] prog-and-args)\n');
     return 1;
   }
   const toolArgs = argv.slice(0, argv.indexOf(prog));
+  try {
+    // --xen's table default names a value; without the option the host decides (real Xen where there is one).
+    const xenGiven = toolArgs.some((w) => w.startsWith('--xen='));
+    setDefaultDevices(prepareXen({
+      mode: xenGiven ? (opts.xen as 'sim' | 'host') : undefined,
+      configFile: (opts['xen-config'] as string) || undefined,
+    }));
+  } catch (e) {
+    if (!(e instanceof XenSetupError)) throw e;
+    process.stderr.write(`unigrind: ${e.message}\n`);
+    return 1;
+  }
   let session: Session;
   try {
     session = new Session(opts, prog, args, process.env, toolArgs);

@@ -1,10 +1,10 @@
 /**
  * The client arena: guest memory the replacement allocator carves heap blocks from, and its free
  * space. Memory comes in large segments from an injected `grow` (the engine maps anonymous guest
- * pages); free extents are kept in segregated size classes (exact 16-byte classes below 2 KiB,
- * four classes per power of two above) and coalesced with their free neighbours when returned,
- * so allocation is a class lookup and freeing is two map lookups. Extents are multiples of 16
- * bytes at 16-byte aligned addresses.
+ * pages). The untouched end of the newest segment is the "wilderness", carved by bumping a
+ * pointer; returned extents are kept in segregated size classes (exact 16-byte classes below
+ * 2 KiB, four classes per power of two above), coalesced with their free neighbours, and reused
+ * before the wilderness. Extents are multiples of 16 bytes at 16-byte aligned addresses.
  */
 
 /** Where arena memory comes from. */
@@ -29,13 +29,17 @@ const MAX_GROW_STEP = 64 * 1024 * 1024;
 
 /** Size class of an extent size (a multiple of 16). */
 function classOf(size: number): number {
-  if (size < EXACT_CLASSES * GRAIN) return size / GRAIN;
-  let e = Math.floor(Math.log2(size));
+  if (size < EXACT_CLASSES * GRAIN) return size >>> 4;
+  let e: number;
+  if (size < 2 ** 31) {
+    e = 31 - Math.clz32(size);
+    return EXACT_CLASSES + (e - 11) * 4 + (size >>> (e - 2)) - 4;
+  }
+  e = Math.floor(Math.log2(size));
   // log2 may round up just below a power of two; settle e exactly.
   if (2 ** e > size) e--;
   else if (2 ** (e + 1) <= size) e++;
-  const sub = Math.floor(size / 2 ** (e - 2)) - 4;
-  return EXACT_CLASSES + (e - 11) * 4 + sub;
+  return EXACT_CLASSES + (e - 11) * 4 + Math.floor(size / 2 ** (e - 2)) - 4;
 }
 
 export class Arena {
@@ -47,12 +51,15 @@ export class Arena {
   private readonly classes: Set<number>[] = [];
   /** One bit per class that has extents, to find the next non-empty class quickly. */
   private readonly nonEmpty = new Uint32Array(Math.ceil((MAX_CLASS + 1) / 32));
+  /** The wilderness [wildStart, wildEnd): never-used end of the newest segment. */
+  private wildStart = 0;
+  private wildEnd = 0;
   /** Segment starts: extents never coalesce across them (segments need not be contiguous in
    * the host, and a block must stay inside one guest mapping for zero-copy views). */
   private readonly segStarts = new Set<number>();
   private readonly segs: ArenaSegment[] = [];
   private growStep: number;
-  private freeBytes = 0;
+  private listedBytes = 0;
 
   constructor(private readonly backing: ArenaBacking, growStep = 1024 * 1024, private readonly onGrow?: (seg: ArenaSegment) => void) {
     this.growStep = Math.max(growStep, 64 * 1024);
@@ -73,7 +80,7 @@ export class Arena {
 
   /** Bytes currently free in the arena. */
   get free(): number {
-    return this.freeBytes;
+    return this.listedBytes + (this.wildEnd - this.wildStart);
   }
 
   /**
@@ -82,21 +89,28 @@ export class Arena {
    * grow.
    */
   take(total: number, align: number, offset: number): number | undefined {
-    const slack = align > GRAIN ? align - GRAIN : 0;
-    const need = total + slack;
-    let start = this.findFit(need);
-    if (start === undefined) {
-      if (!this.grow(need)) return undefined;
-      start = this.findFit(need);
-      if (start === undefined) return undefined;
+    const need = total + (align > GRAIN ? align - GRAIN : 0);
+    let start: number;
+    let end: number;
+    const listed = this.findListed(need);
+    if (listed !== undefined) {
+      start = listed;
+      end = this.freeByStart.get(start) as number;
+      this.unlinkFree(start, end);
+    } else {
+      if (this.wildEnd - this.wildStart < need && !this.grow(need)) return undefined;
+      start = this.wildStart;
+      end = this.wildEnd;
+      this.wildStart = this.wildEnd = 0;
     }
-    const end = this.freeByStart.get(start) as number;
-    this.unlinkFree(start, end);
     const blockStart = align > GRAIN ? Math.ceil((start + offset) / align) * align - offset : start;
     const blockEnd = blockStart + total;
-    // Leading alignment slack and the tail go back to the free space.
+    // Leading alignment slack goes back to the free lists, the tail back where it came from.
     if (blockStart > start) this.linkFree(start, blockStart);
-    if (end > blockEnd) this.linkFree(blockEnd, end);
+    if (listed === undefined) {
+      this.wildStart = blockEnd;
+      this.wildEnd = end;
+    } else if (end > blockEnd) this.linkFree(blockEnd, end);
     return blockStart;
   }
 
@@ -110,6 +124,11 @@ export class Arena {
         this.unlinkFree(left, s);
         s = left;
       }
+    }
+    if (e === this.wildStart && e < this.wildEnd) {
+      // Back into the wilderness: the bump pointer retreats.
+      this.wildStart = s;
+      return;
     }
     if (!this.segStarts.has(e)) {
       const right = this.freeByStart.get(e);
@@ -139,18 +158,26 @@ export class Arena {
     // Programs that allocate a lot get larger segments: fewer mappings, fewer boundaries.
     this.growStep = Math.min(this.growStep * 2, MAX_GROW_STEP);
     this.onGrow?.(s);
-    this.linkFree(start, end);
+    // The old wilderness stays usable through the free lists.
+    if (this.wildEnd > this.wildStart) this.linkFree(this.wildStart, this.wildEnd);
+    this.wildStart = start;
+    this.wildEnd = end;
     return true;
   }
 
-  /** Start of a free extent of at least `need` bytes, if any. */
-  private findFit(need: number): number | undefined {
+  /** Start of a listed free extent of at least `need` bytes, if any. */
+  private findListed(need: number): number | undefined {
+    if (this.listedBytes < need) return undefined;
     const c = classOf(need);
-    // The exact class may hold extents smaller than need (above the exact range): look at a few.
-    let tries = 0;
-    for (const s of this.classes[c]) {
-      if ((this.freeByStart.get(s) as number) - s >= need) return s;
-      if (++tries >= 8) break;
+    const exact = this.classes[c];
+    if (exact.size > 0) {
+      // Below 2 KiB a class holds one size; above, it may hold extents smaller than need.
+      if (c < EXACT_CLASSES) return exact.values().next().value as number;
+      let tries = 0;
+      for (const s of exact) {
+        if ((this.freeByStart.get(s) as number) - s >= need) return s;
+        if (++tries >= 8) break;
+      }
     }
     // Every extent of a higher class is larger than need.
     const next = this.nextNonEmpty(c + 1);
@@ -177,7 +204,7 @@ export class Arena {
     const c = classOf(end - start);
     this.classes[c].add(start);
     this.nonEmpty[c >>> 5] |= 1 << (c & 31);
-    this.freeBytes += end - start;
+    this.listedBytes += end - start;
   }
 
   private unlinkFree(start: number, end: number): void {
@@ -187,6 +214,6 @@ export class Arena {
     const set = this.classes[c];
     set.delete(start);
     if (set.size === 0) this.nonEmpty[c >>> 5] &= ~(1 << (c & 31));
-    this.freeBytes -= end - start;
+    this.listedBytes -= end - start;
   }
 }

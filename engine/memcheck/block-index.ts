@@ -16,11 +16,19 @@ export interface Interval {
 }
 
 const BUCKET = 1024;
+
+/** The small intervals touching one bucket. Bounds are kept in a flat number array beside the
+ * items, so a lookup reads one packed array instead of touching every item object. */
+interface Bucket<T> {
+  /** lo, hi of items[i] at 2i, 2i+1. */
+  bounds: number[];
+  items: T[];
+}
 /** Intervals longer than this go to the sorted large list. */
 const LARGE = 16 * 1024;
 
 export class IntervalIndex<T extends Interval> {
-  private readonly buckets = new Map<number, T[]>();
+  private readonly buckets = new Map<number, Bucket<T>>();
   /** Large intervals sorted by lo. */
   private readonly large: T[] = [];
   /** Longest large interval ever inserted: bounds the backward walk of a lookup. */
@@ -44,9 +52,11 @@ export class IntervalIndex<T extends Interval> {
     }
     const last = Math.floor((item.hi - 1) / BUCKET);
     for (let b = Math.floor(item.lo / BUCKET); b <= last; b++) {
-      const list = this.buckets.get(b);
-      if (list) list.push(item);
-      else this.buckets.set(b, [item]);
+      const bucket = this.buckets.get(b);
+      if (bucket) {
+        bucket.items.push(item);
+        bucket.bounds.push(item.lo, item.hi);
+      } else this.buckets.set(b, { bounds: [item.lo, item.hi], items: [item] });
     }
   }
 
@@ -68,15 +78,22 @@ export class IntervalIndex<T extends Interval> {
     let found = false;
     const last = Math.floor((item.hi - 1) / BUCKET);
     for (let b = Math.floor(item.lo / BUCKET); b <= last; b++) {
-      const list = this.buckets.get(b);
-      if (!list) continue;
-      const i = list.indexOf(item);
+      const bucket = this.buckets.get(b);
+      if (!bucket) continue;
+      const { items, bounds } = bucket;
+      const i = items.indexOf(item);
       if (i < 0) continue;
       found = true;
       // Order inside a bucket carries no meaning: swap-remove.
-      const tail = list.pop() as T;
-      if (i < list.length) list[i] = tail;
-      if (list.length === 0) this.buckets.delete(b);
+      const tail = items.pop() as T;
+      const hi = bounds.pop() as number;
+      const lo = bounds.pop() as number;
+      if (i < items.length) {
+        items[i] = tail;
+        bounds[2 * i] = lo;
+        bounds[2 * i + 1] = hi;
+      }
+      if (items.length === 0) this.buckets.delete(b);
     }
     if (found) this.count--;
     return found;
@@ -88,11 +105,12 @@ export class IntervalIndex<T extends Interval> {
    */
   find(addr: number, better?: (a: T, b: T) => boolean): T | undefined {
     let best: T | undefined;
-    const list = this.buckets.get(Math.floor(addr / BUCKET));
-    if (list) {
-      for (let i = 0; i < list.length; i++) {
-        const it = list[i];
-        if (it.lo <= addr && addr < it.hi) {
+    const bucket = this.buckets.get(Math.floor(addr / BUCKET));
+    if (bucket) {
+      const bounds = bucket.bounds;
+      for (let i = 0, n = bounds.length; i < n; i += 2) {
+        if (bounds[i] <= addr && addr < bounds[i + 1]) {
+          const it = bucket.items[i >>> 1];
           if (!better) return it;
           if (!best || better(it, best)) best = it;
         }
@@ -118,9 +136,9 @@ export class IntervalIndex<T extends Interval> {
     if (hi <= lo) return;
     const last = Math.floor((hi - 1) / BUCKET);
     for (let b = Math.floor(lo / BUCKET); b <= last; b++) {
-      const list = this.buckets.get(b);
-      if (!list) continue;
-      for (const it of list) if (it.lo < hi && it.hi > lo) fn(it);
+      const bucket = this.buckets.get(b);
+      if (!bucket) continue;
+      for (const it of bucket.items) if (it.lo < hi && it.hi > lo) fn(it);
     }
     for (const it of this.large) if (it.lo < hi && it.hi > lo) fn(it);
   }

@@ -41,7 +41,7 @@ class Chunk {
     /** V byte of each byte; no-access bytes always hold 0xff (so a copy of V is meaningful). */
     readonly v: Uint8Array,
     /** The same V bytes as 32-bit words, for whole-word tests. */
-    readonly v32: Uint32Array,
+    readonly v32: Int32Array,
     /** Bytes that are not addressable. */
     public nNoAccess: number,
     /** Addressable bytes with all V bits 0. */
@@ -52,7 +52,7 @@ class Chunk {
 }
 
 const EMPTY8 = new Uint8Array(0);
-const EMPTY32 = new Uint32Array(0);
+const EMPTY32 = new Int32Array(0);
 const NOACCESS_CHUNK = new Chunk(NOACCESS, EMPTY8, EMPTY8, EMPTY32, CHUNK, 0, 0);
 const UNDEFINED_CHUNK = new Chunk(UNDEFINED, EMPTY8, EMPTY8, EMPTY32, 0, 0, CHUNK);
 const DEFINED_CHUNK = new Chunk(DEFINED, EMPTY8, EMPTY8, EMPTY32, 0, CHUNK, 0);
@@ -456,7 +456,7 @@ export class ShadowMemory {
     if (c.state !== DEFINED) v.fill(0xff);
     const a = new Uint8Array(BITMAP_BYTES);
     if (c.state !== NOACCESS) a.fill(0xff);
-    const m = new Chunk(MIXED, a, v, new Uint32Array(buf), c.nNoAccess, c.nDefined, c.nUndefined);
+    const m = new Chunk(MIXED, a, v, new Int32Array(buf), c.nNoAccess, c.nDefined, c.nUndefined);
     this.put(no, m);
     return m;
   }
@@ -502,7 +502,7 @@ export class ShadowMemory {
           const w0 = v32[i >>> 2];
           const w1 = v32[(i >>> 2) + 1];
           if (w0 === 0 && w1 === 0) { d += 8; i += 8; continue; }
-          if (w0 === 0xffffffff && w1 === 0xffffffff) { u += 8; i += 8; continue; }
+          if (w0 === -1 && w1 === -1) { u += 8; i += 8; continue; }
         }
       }
       if (((a[i >>> 3] >>> (i & 7)) & 1) === 0) na++;
@@ -521,8 +521,35 @@ export class ShadowMemory {
   /** Puts bytes [o, o+n) of mixed chunk c (number no) in state st. */
   private fillMixed(no: number, c: Chunk, o: number, n: number, st: Uniform): void {
     this.uncount(c, o, n);
-    setBits(c.a, o, n, st !== NOACCESS);
-    c.v.fill(st === DEFINED ? 0 : 0xff, o, o + n);
+    const vb = st === DEFINED ? 0 : 0xff;
+    const on = st !== NOACCESS;
+    if (n > 256) {
+      setBits(c.a, o, n, on);
+      c.v.fill(vb, o, o + n);
+    } else {
+      // Heap payloads and stack frames are small: whole bitmap bytes and V words by hand beat
+      // the fill() builtins' call cost.
+      const { a, v, v32 } = c;
+      const e = o + n;
+      let i = o;
+      for (; i < e && (i & 7) !== 0; i++) {
+        if (on) a[i >>> 3] |= 1 << (i & 7);
+        else a[i >>> 3] &= ~(1 << (i & 7));
+        v[i] = vb;
+      }
+      const ab = on ? 0xff : 0;
+      const vw = vb === 0 ? 0 : -1;
+      for (; i + 8 <= e; i += 8) {
+        a[i >>> 3] = ab;
+        v32[i >>> 2] = vw;
+        v32[(i >>> 2) + 1] = vw;
+      }
+      for (; i < e; i++) {
+        if (on) a[i >>> 3] |= 1 << (i & 7);
+        else a[i >>> 3] &= ~(1 << (i & 7));
+        v[i] = vb;
+      }
+    }
     if (st === NOACCESS) c.nNoAccess += n;
     else if (st === DEFINED) c.nDefined += n;
     else c.nUndefined += n;

@@ -24,9 +24,16 @@ export class GuestDebugInfo {
   constructor(private readonly mem: GuestMemory) {
     mem.listen({
       mapped: (r) => this.onMapped(r),
+      // An object is gone when the page holding its start is unmapped; ld.so's MAP_FIXED
+      // mappings of segments over a library's first mapping unmap other parts of it.
       unmapped: (start, end) => {
         this.pending = this.pending.filter((p) => !(p.bias >= start && p.bias < end));
-        this.info?.removeModule(start, end);
+        for (const m of this.info?.modules() ?? []) {
+          if (m.start >= start && m.start < end) {
+            this.info!.removeModule(m.start);
+            this.known.delete(`${m.path}@${m.bias}`);
+          }
+        }
       },
     });
   }

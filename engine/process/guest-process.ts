@@ -7,7 +7,7 @@ import { HookHandle, Unicorn } from '../cpu/unicorn';
 import * as C from '../cpu/x86-const';
 import { X86 } from '../cpu/x86-const';
 import { cpuid } from '../cpu/cpuid';
-import { GuestMemory } from '../memory/guest-memory';
+import { GuestMemory, PAGE } from '../memory/guest-memory';
 import { DeviceRegistry, FdTable } from '../kernel/fd-table';
 import { Kernel } from '../kernel/kernel';
 import { NO_OBSERVER, SyscallObserver } from '../kernel/syscall-observer';
@@ -58,6 +58,15 @@ export class GuestProcess {
    */
   readonly traps = new Map<number, () => void>();
   private readonly trapCode = new Map<number, Uint8Array>();
+  private stubPage = 0;
+  private stubCount = 0;
+  /**
+   * Guest functions called at exit_group before the process ends, as Valgrind runs glibc's
+   * __libc_freeres (and libstdc++'s __gnu_cxx::__freeres) so that their private allocations do
+   * not show up as leaks. Found by name when the process exits.
+   */
+  freeresNames: string[] = [];
+  private exitingCode: number | undefined;
   /** Engine devices (Xen), consulted by open() before the host. */
   devices: DeviceRegistry | undefined;
   current: Thread;
@@ -115,7 +124,7 @@ export class GuestProcess {
       // Returning false makes Unicorn raise the fault with the CPU state restored to the faulting
       // instruction; an emu_stop here would leave RIP at the start of the block instead.
       this.fault = { sig: SIG.SIGSEGV, code: mapped ? 2 : 1, addr };
-      void type;
+      if (process.env.UNIGRIND_DEBUG) process.stderr.write(`fault type ${type} at 0x${addr.toString(16)} rip 0x${uc.reg_read_num(X86.RIP).toString(16)}\n`);
       return false;
     });
     // With any memory hook installed, Unicorn keeps RIP exact at each memory access, so a fault
@@ -157,17 +166,61 @@ export class GuestProcess {
    * runs fn whenever it executes. Planted again whenever the page is mapped anew (ld.so maps a
    * library's whole span first and its text segment over it afterwards).
    */
-  plantTrap(addr: number, code: Uint8Array, fn: () => void): void {
+  plantTrap(addr: number, code: Uint8Array, fn: () => void, fresh = false): void {
     this.traps.set(addr, fn);
     this.trapCode.set(addr, code);
-    this.writeTrap(addr, code);
+    this.writeTrap(addr, code, fresh);
   }
 
-  private writeTrap(addr: number, code: Uint8Array): void {
+  /** An engine-owned entry point in guest memory (`syscall; ret`) whose execution runs fn. */
+  stub(fn: () => void): number {
+    if (!this.stubPage || this.stubCount % (PAGE / 16) === 0) {
+      const at = this.mem.findFree(PAGE);
+      if (at === undefined) throw new Error('no room in the guest address space for engine stubs');
+      this.mem.map(at, PAGE, 5, '');
+      this.stubPage = at;
+    }
+    const addr = this.stubPage + (this.stubCount++ % (PAGE / 16)) * 16;
+    // A fresh slot was never translated: no cached block to drop, so no need to stop the CPU
+    // (which matters when a stub is made inside a syscall hook that also redirects RIP).
+    this.plantTrap(addr, new Uint8Array([0x0f, 0x05, 0xc3]), fn, true);
+    return addr;
+  }
+
+  /**
+   * exit_group: the process ends, after running the freeres functions on the calling thread
+   * (other threads are gone by then, as under Valgrind).
+   */
+  exitGroup(code: number): void {
+    if (this.exitingCode !== undefined || this.freeresNames.length === 0) {
+      this.exit = { code: this.exitingCode ?? code };
+      return;
+    }
+    this.exitingCode = code;
+    const info = this.debug.get();
+    const calls = this.freeresNames.flatMap((n) => info.findSymbols(n).map((s) => s.address));
+    for (const t of this.threads) if (t !== this.current) t.state = 'dead';
+    // Chain: each freeres returns into the next, the last into a stub that really exits.
+    let ret = this.stub(() => {
+      this.exit = { code };
+    });
+    const uc = this.uc;
+    let sp = uc.reg_read_num(X86.RSP) - 256;
+    sp -= sp % 16;
+    for (const fnAddr of calls.reverse()) {
+      sp -= 8;
+      this.mem.writeU64(sp, ret);
+      ret = fnAddr;
+    }
+    uc.reg_write(X86.RSP, sp);
+    uc.reg_write(X86.RIP, ret);
+  }
+
+  private writeTrap(addr: number, code: Uint8Array, fresh = false): void {
     const v = this.mem.view(addr, code.length);
     if (!v) return;
     v.set(code);
-    this.whenStopped(() => this.uc.ctl_remove_cache(addr, addr + code.length));
+    if (!fresh) this.whenStopped(() => this.uc.ctl_remove_cache(addr, addr + code.length));
   }
 
   /** A fault inside engine code acting for the guest (a replaced function touching unmapped memory): SIGSEGV at addr. */
@@ -196,8 +249,9 @@ export class GuestProcess {
 
   private onSyscall(): void {
     const t = this.current;
+    const rip0 = this.uc.reg_read_num(X86.RIP);
     if (this.traps.size) {
-      const trap = this.traps.get(this.uc.reg_read_num(X86.RIP));
+      const trap = this.traps.get(rip0);
       if (trap) {
         trap();
         if (this.exit || this.fault) this.uc.emu_stop();
@@ -211,6 +265,10 @@ export class GuestProcess {
       t.state = 'blocked';
       t.blocked = r;
     }
+    // Unicorn adds the syscall's length to RIP after the hook, even when the hook set RIP
+    // (rt_sigreturn, the exit-time freeres calls): compensate so the guest lands where we aimed.
+    const rip1 = this.uc.reg_read_num(X86.RIP);
+    if (rip1 !== rip0) this.uc.reg_write(X86.RIP, rip1 - 2);
     if (this.exit || t.state !== 'runnable' || this.hasDeliverableSignal(t) || Date.now() - this.sliceStart > YIELD_MS) {
       this.uc.emu_stop();
     }

@@ -9,6 +9,7 @@ import { loadImage, LoadedImage, PIE_BASE } from '../elf/loader';
 import { AT, buildInitialStack } from '../elf/initial-stack';
 import { PAGE } from '../memory/guest-memory';
 import { GuestProcess, ProcessOptions } from './guest-process';
+import type { DeviceRegistry } from '../kernel/fd-table';
 
 export const STACK_TOP = 0x7ffffffff000;
 export const STACK_SIZE = 8 << 20;
@@ -54,8 +55,26 @@ function scriptCommand(file: string, args: string[]): [string, string[]] | undef
   return [m[1], [m[1], ...(m[2] ? [m[2]] : []), file, ...args]];
 }
 
+/** Makes the engine devices (Xen) one new process sees. */
+export type DeviceFactory = (proc: GuestProcess) => DeviceRegistry;
+
+/** How to start a process: the process options, and the engine devices it sees (default: setDefaultDevices'). */
+export interface LaunchOptions extends ProcessOptions {
+  devices?: DeviceFactory;
+}
+
+let defaultDevices: DeviceFactory | undefined;
+
+/**
+ * The devices of every process launched without its own `devices`: the CLI sets them from
+ * --xen/--xen-config once, so every path that launches (the session, exec'd children) agrees.
+ */
+export function setDefaultDevices(f: DeviceFactory | undefined): void {
+  defaultDevices = f;
+}
+
 /** Creates the process for `prog args` with the environment env. */
-export function launch(prog: string, args: string[], env: Record<string, string | undefined>, opts: ProcessOptions): Launched {
+export function launch(prog: string, args: string[], env: Record<string, string | undefined>, opts: LaunchOptions): Launched {
   let file = resolveProgram(prog);
   let argv = [prog, ...args];
   const script = scriptCommand(file, args);
@@ -65,6 +84,9 @@ export function launch(prog: string, args: string[], env: Record<string, string 
   }
   const image = readElf(file);
   const proc = new GuestProcess(opts);
+  // Before the first instruction: ld.so and the program may probe the devices at any time.
+  const devices = opts.devices ?? defaultDevices;
+  if (devices) proc.devices = devices(proc);
   const main = loadImage(proc.mem, image, image.type === 2 ? 0 : PIE_BASE);
   let interp: LoadedImage | undefined;
   if (image.interp) {

@@ -17,7 +17,6 @@
  */
 import { X86 } from '../cpu/x86-const';
 import type { DebugInfo } from '../debuginfo/debuginfo';
-import { PAGE } from '../memory/guest-memory';
 import type { GuestProcess } from './guest-process';
 
 const STT_FUNC = 2;
@@ -25,7 +24,6 @@ const STT_GNU_IFUNC = 10;
 const ARG_REGS = [X86.RDI, X86.RSI, X86.RDX, X86.RCX, X86.R8, X86.R9];
 /** syscall; ret */
 const STUB = new Uint8Array([0x0f, 0x05, 0xc3]);
-const STUB_STRIDE = 16;
 
 /** What a replacement sees of the call it replaces. */
 export class RedirectCall {
@@ -53,7 +51,6 @@ export class Redirector {
   private readonly bySymbol = new Map<string, Replacement>();
   private readonly entries = new Map<number, Replacement>();
   private readonly stubs = new Map<Replacement, number>();
-  private stubPage = 0;
   /** Redirections made, for -v and tests: [symbol, module, address]. */
   readonly made: Array<[string, string, number]> = [];
 
@@ -92,20 +89,17 @@ export class Redirector {
     });
   }
 
-  // An engine-owned entry point for an IFUNC's replacement, in a page of stubs.
+  // An engine-owned entry point for an IFUNC's replacement.
   private stubFor(r: Replacement): number {
-    const have = this.stubs.get(r);
-    if (have !== undefined) return have;
-    const mem = this.proc.mem;
-    if (!this.stubPage || (this.stubs.size * STUB_STRIDE) % PAGE === 0) {
-      const at = mem.findFree(PAGE);
-      if (at === undefined) throw new Error('no room for redirection stubs');
-      mem.map(at, PAGE, 5, '');
-      this.stubPage = at;
+    let addr = this.stubs.get(r);
+    if (addr === undefined) {
+      const a = this.proc.stub(() => {
+        this.proc.uc.reg_write(X86.RAX, BigInt.asUintN(64, BigInt(r.run(new RedirectCall(this.proc, r.name, a)))));
+      });
+      addr = a;
+      this.stubs.set(r, a);
+      this.entries.set(a, r);
     }
-    const addr = this.stubPage + ((this.stubs.size * STUB_STRIDE) % PAGE);
-    this.stubs.set(r, addr);
-    this.enter(addr, r);
     return addr;
   }
 }

@@ -22,6 +22,8 @@ import type { LeakState } from '../errors/error-record';
 import { Memcheck } from '../memcheck/memcheck';
 import { parseLeakHeuristics } from '../memcheck/leak-check';
 import type { Options } from '../cli/options';
+import type { StackFrame } from '../debuginfo/frame';
+import { ipGroups } from '../errors/stack';
 
 /** How a run ended, for the exit status. */
 export interface SessionResult {
@@ -101,6 +103,8 @@ export class Session {
         heuristics, leakResolution: opts['leak-resolution'] as 'low' | 'med' | 'high',
       });
       this.memcheck.attach();
+      // Valgrind's --run-libc-freeres=yes and --run-cxx-freeres=yes.
+      this.proc.freeresNames = ['__libc_freeres', '_ZN9__gnu_cxx9__freeresEv'];
     }
     this.text.attach(this.manager);
     this.xml?.attach(this.manager);
@@ -156,11 +160,31 @@ export class Session {
       ...(event ? { event } : {}),
       ...(event && f && f.code !== 128 ? { address: f.addr } : {}),
       core: false,
-      stack: this.proc.debug.stackOf(this.proc.uc, this.opts['num-callers']),
+      stack: this.stackForReport(this.proc.debug.stackOf(this.proc.uc, this.opts['num-callers'])),
       ...(sig === 11 && kernelSent ? { mainStackSize: this.opts['main-stacksize'] as number } : {}),
     };
     this.text.fatalSignal(info);
     this.xml?.fatalSignal(info);
+  }
+
+  /**
+   * With --read-inline-info=no (Valgrind's default for --tool=none), one frame per address, named
+   * after the physical function, with the line-table position of that address (the innermost code).
+   */
+  private stackForReport(frames: StackFrame[]): StackFrame[] {
+    if (this.opts['read-inline-info'] as boolean) return frames;
+    return ipGroups(frames).map((g) => {
+      const physical = g[g.length - 1];
+      const inner = g[0];
+      const f: StackFrame = { ...physical };
+      delete f.dir;
+      delete f.file;
+      delete f.line;
+      if (inner.dir !== undefined) f.dir = inner.dir;
+      if (inner.file !== undefined) f.file = inner.file;
+      if (inner.line !== undefined) f.line = inner.line;
+      return f;
+    });
   }
 
   private endOfRun(): void {

@@ -8,7 +8,7 @@ import { E } from '../kernel/errno';
 import type { VirtualFile } from '../kernel/fd-table';
 import type { DeviceNode, EngineDevices } from '../kernel/handlers/devices';
 import type { GuestProcess } from '../process/guest-process';
-import type { XenContext, XenDevices, XenFile } from '../xen';
+import type { XenContext, XenDevices, XenFile, XenPath } from '../xen';
 import { xenGuestMemory, observerChecker } from './context';
 import { XenDeviceFile, XenstoreSocketFile, XenTextFile } from './files';
 import { XenMappings } from './frames';
@@ -31,7 +31,12 @@ export class XenWiring implements EngineDevices {
   readonly ctx: XenContext;
   readonly mappings: XenMappings;
 
-  constructor(readonly proc: GuestProcess, readonly devices: XenDevices, private readonly pages: AnonymousPages = freshPages) {
+  /**
+   * `claims` narrows the paths served here (host mode leaves all but privcmd and hypercall to
+   * the host's own nodes).
+   */
+  constructor(readonly proc: GuestProcess, readonly devices: XenDevices, private readonly pages: AnonymousPages = freshPages,
+    private readonly claims: (x: XenPath) => boolean = () => true) {
     this.mappings = new XenMappings(proc);
     this.ctx = {
       mem: xenGuestMemory(proc),
@@ -45,7 +50,7 @@ export class XenWiring implements EngineDevices {
   /** DeviceRegistry: open() of a Xen path; undefined for every other path (the host opens it). */
   open(p: string, flags: number): VirtualFile | number | undefined {
     const where = normalise(p);
-    const x = this.devices.lookup(where);
+    const x = this.lookup(where);
     if (!x) return undefined;
     switch (x.type) {
       case 'chr': {
@@ -66,7 +71,7 @@ export class XenWiring implements EngineDevices {
 
   /** EngineDevices: what stat/access report for a Xen path. */
   node(p: string): DeviceNode | undefined {
-    const x = this.devices.lookup(p);
+    const x = this.lookup(p);
     if (!x) return undefined;
     switch (x.type) {
       case 'chr': return { type: 'chr', rdev: x.rdev };
@@ -79,7 +84,7 @@ export class XenWiring implements EngineDevices {
 
   /** EngineDevices: connect() to the xenstored socket gives a connection to the in-engine xenstored. */
   connect(p: string): VirtualFile | number | undefined {
-    const x = this.devices.lookup(p);
+    const x = this.lookup(p);
     if (!x || x.type !== 'sock') return undefined;
     const conn = this.devices.connectXenstore(p);
     return typeof conn === 'number' ? conn : new XenstoreSocketFile(p, conn);
@@ -96,6 +101,11 @@ export class XenWiring implements EngineDevices {
     } finally {
       this.mappings.fromHypervisor();
     }
+  }
+
+  private lookup(p: string): XenPath | undefined {
+    const x = this.devices.lookup(p);
+    return x && this.claims(x) ? x : undefined;
   }
 
   /** Pages for a device's 'anonymous' mmap plan (hypercall buffers, privcmd windows). */

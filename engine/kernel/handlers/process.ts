@@ -34,7 +34,7 @@ export function sysExit(ctx: SyscallContext): number {
 
 /** exit_group(code): ends the process. */
 export function sysExitGroup(ctx: SyscallContext): number {
-  ctx.proc.exit = { code: ctx.int(0) & 0xff };
+  ctx.proc.exitGroup(ctx.int(0) & 0xff);
   return 0;
 }
 
