@@ -288,5 +288,129 @@ export function strMemReplacements(c: StrMemChecker): Replacement[] {
         return i;
       },
     })),
+    ...wideReplacements(c, fault),
+  ];
+}
+
+/** Length in 4-byte units of the NUL-terminated wide string at addr (at most max); -1 on unmapped memory. */
+function wideLength(call: RedirectCall, addr: number, max = MAX_STRING): number {
+  const mem = call.proc.mem;
+  for (let i = 0; i < max; i++) {
+    const v = mem.view(addr + 4 * i, 4);
+    if (!v) return -1;
+    if ((v[0] | v[1] | v[2] | v[3]) === 0) return i;
+  }
+  return max;
+}
+
+// glibc's SSE2 wide-string code reads aligned 16-byte chunks past the terminator, like its
+// narrow siblings: these are replaced for the same reason (Valgrind does so too).
+function wideReplacements(c: StrMemChecker, fault: (call: RedirectCall, addr: number) => number): Replacement[] {
+  const wstr = (call: RedirectCall, addr: number, max = MAX_STRING): number => {
+    const n = wideLength(call, addr, max);
+    if (n >= 0) c.read(call, addr, 4 * Math.min(n + 1, max));
+    return n;
+  };
+  const unit = (call: RedirectCall, addr: number): number => new DataView(call.proc.mem.read(addr, 4).buffer).getInt32(0, true);
+  return [
+    {
+      name: 'wcslen', symbols: ['wcslen', '__wcslen'],
+      run: (call) => {
+        const n = wstr(call, call.num(0));
+        return n < 0 ? fault(call, call.num(0)) : n;
+      },
+    },
+    {
+      name: 'wcsnlen', symbols: ['wcsnlen', '__wcsnlen'],
+      run: (call) => {
+        const n = wstr(call, call.num(0), call.num(1));
+        return n < 0 ? fault(call, call.num(0)) : n;
+      },
+    },
+    ...(['wcscmp', 'wcsncmp'] as const).map((name): Replacement => ({
+      name, symbols: [name, `__${name}`],
+      run: (call) => {
+        const a = call.num(0);
+        const b = call.num(1);
+        const max = name === 'wcsncmp' ? call.num(2) : MAX_STRING;
+        for (let i = 0; i < max; i++) {
+          if (!call.proc.mem.isMapped(a + 4 * i, 4)) return fault(call, a + 4 * i);
+          if (!call.proc.mem.isMapped(b + 4 * i, 4)) return fault(call, b + 4 * i);
+          const x = unit(call, a + 4 * i);
+          const y = unit(call, b + 4 * i);
+          if (x !== y || x === 0) {
+            c.read(call, a, 4 * (i + 1));
+            c.read(call, b, 4 * (i + 1));
+            return x < y ? -1 : x > y ? 1 : 0;
+          }
+        }
+        return 0;
+      },
+    })),
+    {
+      name: 'wcscpy', symbols: ['wcscpy', '__wcscpy'],
+      run: (call) => {
+        const dst = call.num(0);
+        const src = call.num(1);
+        const n = wstr(call, src);
+        if (n < 0) return fault(call, src);
+        const data = call.proc.mem.read(src, 4 * (n + 1));
+        if (!c.write(call, dst, 4 * (n + 1))) return fault(call, dst);
+        call.proc.mem.write(dst, data);
+        c.copyDefinedness(src, dst, 4 * (n + 1));
+        return dst;
+      },
+    },
+    ...(['wcschr', 'wcsrchr'] as const).map((name): Replacement => ({
+      name, symbols: [name, `__${name}`],
+      run: (call) => {
+        const s = call.num(0);
+        const ch = Number(BigInt.asIntN(32, call.arg(1)));
+        const n = wstr(call, s);
+        if (n < 0) return fault(call, s);
+        let found = -1;
+        for (let i = 0; i <= n; i++) {
+          if (unit(call, s + 4 * i) === ch) {
+            found = i;
+            if (name === 'wcschr') break;
+          }
+        }
+        return found < 0 ? 0 : s + 4 * found;
+      },
+    })),
+    {
+      name: 'wmemchr', symbols: ['wmemchr', '__wmemchr'],
+      run: (call) => {
+        const s = call.num(0);
+        const ch = Number(BigInt.asIntN(32, call.arg(1)));
+        const n = call.num(2);
+        for (let i = 0; i < n; i++) {
+          if (!call.proc.mem.isMapped(s + 4 * i, 4)) return fault(call, s + 4 * i);
+          if (unit(call, s + 4 * i) === ch) {
+            c.read(call, s, 4 * (i + 1));
+            return s + 4 * i;
+          }
+        }
+        if (n > 0) c.read(call, s, 4 * n);
+        return 0;
+      },
+    },
+    {
+      name: 'wmemcmp', symbols: ['wmemcmp', '__wmemcmp'],
+      run: (call) => {
+        const a = call.num(0);
+        const b = call.num(1);
+        const n = call.num(2);
+        if (n === 0) return 0;
+        if (!c.read(call, a, 4 * n)) return fault(call, a);
+        if (!c.read(call, b, 4 * n)) return fault(call, b);
+        for (let i = 0; i < n; i++) {
+          const x = unit(call, a + 4 * i);
+          const y = unit(call, b + 4 * i);
+          if (x !== y) return x < y ? -1 : 1;
+        }
+        return 0;
+      },
+    },
   ];
 }
