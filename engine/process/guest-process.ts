@@ -67,6 +67,15 @@ export class GuestProcess {
    */
   freeresNames: string[] = [];
   private exitingCode: number | undefined;
+  /**
+   * Keep the event loop served even while the guest computes without syscalls (a debugger must
+   * be able to pause a busy loop): a cheap block hook ends each slice after SLICE_MS.
+   */
+  responsive = false;
+  /** A pause asked for (debugger stop, stop-on-error): the run loop hands it to onStopped and waits. */
+  private stopRequest: unknown;
+  /** Called by the run loop when a requested stop takes effect; the guest stays stopped until it resolves. */
+  onStopped: ((reason: unknown) => Promise<void>) | undefined;
   /** Engine devices (Xen), consulted by open() before the host. */
   devices: DeviceRegistry | undefined;
   current: Thread;
@@ -237,11 +246,11 @@ export class GuestProcess {
   // practice (python3 crashed or hung at random); so slices end at syscalls, or in a block hook.
   private updatePreemption(): void {
     const live = this.threads.filter((x) => x.state !== 'dead').length;
-    if (live > 1 && !this.preemptHook) {
+    if ((live > 1 || this.responsive) && !this.preemptHook) {
       this.preemptHook = this.uc.hook_add(C.UC_HOOK_BLOCK, () => {
         if (++this.blockCount % 4096 === 0 && Date.now() - this.sliceStart > SLICE_MS) this.uc.emu_stop();
       });
-    } else if (live <= 1 && this.preemptHook) {
+    } else if (live <= 1 && !this.responsive && this.preemptHook) {
       this.uc.hook_del(this.preemptHook);
       this.preemptHook = undefined;
     }
@@ -335,6 +344,12 @@ export class GuestProcess {
       let lastYield = Date.now();
       while (!this.exit) {
         this.runSlice();
+        if (this.stopRequest !== undefined && !this.exit) {
+          const reason = this.stopRequest;
+          this.stopRequest = undefined;
+          await this.onStopped?.(reason);
+          lastYield = Date.now();
+        }
         if (Date.now() - lastYield > YIELD_MS) {
           await new Promise((r) => setImmediate(r));
           lastYield = Date.now();
@@ -346,6 +361,20 @@ export class GuestProcess {
       process.off('SIGINT', onHostSignal);
       process.off('SIGTERM', onHostSignal);
     }
+  }
+
+  /** Asks the run loop to stop the guest as soon as possible (from a hook: after the current instruction). */
+  requestStop(reason: unknown): void {
+    this.stopRequest = reason;
+    if (this.emulating) this.uc.emu_stop();
+  }
+
+  /** Executes exactly one instruction of the current thread (debugger stepping). */
+  stepInstruction(): void {
+    this.emulating = true;
+    this.uc.emu_start(this.uc.reg_read_num(X86.RIP), 0, 0, 1);
+    this.emulating = false;
+    for (const fn of this.deferred.splice(0)) fn();
   }
 
   /** Runs one thread for one time slice (or until it blocks, faults or exits). */
