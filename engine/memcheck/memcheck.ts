@@ -5,7 +5,7 @@
  * their declarations, client requests answered, and the leak search at exit. The engine core
  * knows none of this; --tool=none runs without it.
  */
-import { UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE, UC_MEM_WRITE, X86 } from '../cpu/x86-const';
+import { UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE, UC_MEM_FETCH_PROT, UC_MEM_FETCH_UNMAPPED, UC_MEM_WRITE, UC_MEM_WRITE_PROT, UC_MEM_WRITE_UNMAPPED, X86 } from '../cpu/x86-const';
 import type { ErrorFrame, ErrorRecord } from '../errors/error-record';
 import type { ErrorManager } from '../errors/error-manager';
 import { describeAddress, AddressInfo } from '../errors/address-description';
@@ -40,6 +40,8 @@ export interface MemcheckOptions {
   leakResolution: 'low' | 'med' | 'high';
 }
 
+/** amd64's red zone: leaf functions may use 128 bytes below rsp (Valgrind's VG_STACK_REDZONE_SZB). */
+const STACK_REDZONE = 128;
 const FAMILY_DEALLOC: Record<AllocFamily, DeallocKind> = { malloc: 'free', new: 'delete', 'new[]': 'delete[]' };
 
 export class Memcheck implements SyscallObserver, MallocChecker, StrMemChecker {
@@ -93,6 +95,13 @@ export class Memcheck implements SyscallObserver, MallocChecker, StrMemChecker {
     const uc = proc.uc;
     uc.hook_add(UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE,
       (_h: unknown, type: number, address: number | bigint, size: number) => this.onAccess(type, Number(address), size));
+    proc.onInvalidAccess = (type, addr, size) => {
+      if (type === UC_MEM_FETCH_UNMAPPED || type === UC_MEM_FETCH_PROT) {
+        this.report(R.invalidJump(this.common([{ ip: addr }, ...this.here().slice(1)], addr)));
+      } else {
+        this.report(R.invalidAccess(type === UC_MEM_WRITE_UNMAPPED || type === UC_MEM_WRITE_PROT, size, this.common(this.here(), addr)));
+      }
+    };
     this.redirector = new Redirector(proc, [...mallocReplacements(this), ...strMemReplacements(this)]);
     proc.clientRequests.setTool((code, args) => memcheckClientRequest(this, code, args));
     proc.clientRequests.countErrors = () => this.errors.counts().errors;
@@ -103,6 +112,11 @@ export class Memcheck implements SyscallObserver, MallocChecker, StrMemChecker {
   private onAccess(type: number, addr: number, size: number): void {
     const shadow = this.shadow;
     if (shadow.checkAccess(addr, size)) {
+      // Memory below the stack pointer (past the 128-byte red zone) is dead, as memcheck has it.
+      const t = this.proc.current;
+      if (addr < t.stackHigh && addr >= this.stackLow(t) && addr + size <= this.proc.uc.reg_read_num(X86.RSP) - STACK_REDZONE) {
+        this.reportBelowSp(type === UC_MEM_WRITE, addr, size);
+      }
       if (type === UC_MEM_WRITE) shadow.makeDefined(addr, size);
       return;
     }
@@ -115,6 +129,21 @@ export class Memcheck implements SyscallObserver, MallocChecker, StrMemChecker {
     const bad = shadow.firstUnaddressable(addr, size);
     this.report(R.invalidAccess(write, size, this.common(this.here(), bad < 0 ? addr : addr)));
     if (write) shadow.makeDefinedIfAddressable(addr, size);
+  }
+
+  private reportBelowSp(write: boolean, addr: number, size: number): void {
+    const sp = this.proc.uc.reg_read_num(X86.RSP);
+    const info: AddressInfo = { tag: 'stack', addr, thread: this.proc.current.number, belowStackPointer: { bytes: sp - addr, guardPage: false } };
+    const c = this.common(this.here());
+    c.address = addr;
+    c.aux = describeAddress(info);
+    this.report(R.invalidAccess(write, size, c));
+  }
+
+  // The low end of a thread's stack mapping (found once: cloned threads only tell their top).
+  private stackLow(t: GuestProcess['threads'][number]): number {
+    if (!t.stackLow && t.stackHigh) t.stackLow = this.proc.mem.find(t.stackHigh - 1)?.start ?? t.stackHigh;
+    return t.stackLow;
   }
 
   // ------------------------------------------------------------ syscalls (SyscallObserver)

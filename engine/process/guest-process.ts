@@ -74,6 +74,8 @@ export class GuestProcess {
   responsive = false;
   /** A pause asked for (debugger stop, stop-on-error): the run loop hands it to onStopped and waits. */
   private stopRequest: unknown;
+  /** A tool's view of a fault before it is raised (memcheck reports the invalid access first, as Valgrind does). */
+  onInvalidAccess: ((ucMemType: number, addr: number, size: number) => void) | undefined;
   /** Called by the run loop when a requested stop takes effect; the guest stays stopped until it resolves. */
   onStopped: ((reason: unknown) => Promise<void>) | undefined;
   /** Engine devices (Xen), consulted by open() before the host. */
@@ -127,8 +129,9 @@ export class GuestProcess {
       uc.reg_write(X86.RDX, ed >>> 0);
       return 1;
     }, 1, 0, C.UC_X86_INS_CPUID);
-    uc.hook_add(C.UC_HOOK_MEM_INVALID, (_h: unknown, type: number, address: number | bigint) => {
+    uc.hook_add(C.UC_HOOK_MEM_INVALID, (_h: unknown, type: number, address: number | bigint, size: number) => {
       const addr = Number(address);
+      this.onInvalidAccess?.(type, addr, size);
       const mapped = this.mem.find(addr) !== undefined;
       // Returning false makes Unicorn raise the fault with the CPU state restored to the faulting
       // instruction; an emu_stop here would leave RIP at the start of the block instead.
