@@ -5,9 +5,7 @@ import { GuestProcess } from '../process/guest-process';
 import { LogFileNameError } from '../report/log-target';
 import { Session, SessionError } from '../session/session';
 import { OptionError, helpText, parseArgs } from './options';
-import { setDefaultDevices } from '../process/launch';
 import { formatCoverage } from '../xen';
-import { prepareXen, XenSetupError } from '../xen-wiring';
 
 const VERSION = '0.1.0';
 
@@ -50,18 +48,6 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const toolArgs = argv.slice(0, argv.indexOf(prog));
-  try {
-    // --xen's table default names a value; without the option the host decides (real Xen where there is one).
-    const xenGiven = toolArgs.some((w) => w.startsWith('--xen='));
-    setDefaultDevices(prepareXen({
-      mode: xenGiven ? (opts.xen as 'sim' | 'host') : undefined,
-      configFile: (opts['xen-config'] as string) || undefined,
-    }));
-  } catch (e) {
-    if (!(e instanceof XenSetupError)) throw e;
-    process.stderr.write(`unigrind: ${e.message}\n`);
-    return 1;
-  }
   let session: Session;
   try {
     session = new Session(opts, prog, args, process.env, toolArgs);

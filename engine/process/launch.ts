@@ -58,19 +58,9 @@ function scriptCommand(file: string, args: string[]): [string, string[]] | undef
 /** Makes the engine devices (Xen) one new process sees. */
 export type DeviceFactory = (proc: GuestProcess) => DeviceRegistry;
 
-/** How to start a process: the process options, and the engine devices it sees (default: setDefaultDevices'). */
+/** How to start a process: the process options, and the engine devices it sees. */
 export interface LaunchOptions extends ProcessOptions {
   devices?: DeviceFactory;
-}
-
-let defaultDevices: DeviceFactory | undefined;
-
-/**
- * The devices of every process launched without its own `devices`: the CLI sets them from
- * --xen/--xen-config once, so every path that launches (the session, exec'd children) agrees.
- */
-export function setDefaultDevices(f: DeviceFactory | undefined): void {
-  defaultDevices = f;
 }
 
 /** Creates the process for `prog args` with the environment env. */
@@ -85,8 +75,7 @@ export function launch(prog: string, args: string[], env: Record<string, string 
   const image = readElf(file);
   const proc = new GuestProcess(opts);
   // Before the first instruction: ld.so and the program may probe the devices at any time.
-  const devices = opts.devices ?? defaultDevices;
-  if (devices) proc.devices = devices(proc);
+  if (opts.devices) proc.devices = opts.devices(proc);
   const main = loadImage(proc.mem, image, image.type === 2 ? 0 : PIE_BASE);
   let interp: LoadedImage | undefined;
   if (image.interp) {

@@ -14,7 +14,8 @@ import { XmlWriter } from '../report/xml-writer';
 import { openLogTarget, fdSink, LogSink } from '../report/log-target';
 import { reportEndOfRun } from '../report/end-of-run';
 import type { FatalSignalInfo } from '../report/events';
-import { launch, Launched } from '../process/launch';
+import { DeviceFactory, launch, Launched } from '../process/launch';
+import { prepareXen, XenSetupError } from '../xen-wiring';
 import { ExitStatus, GuestProcess } from '../process/guest-process';
 import { Log } from '../process/log';
 import { signalName } from '../process/signals';
@@ -88,7 +89,7 @@ export class Session {
     const log = new Log(0, pid);
     // Engine warnings go through the text writer's sink with the ==PID== prefix.
     log.line = (t = '') => this.text.umsg(t + '\n');
-    this.launched = launch(prog, args, env, { traceSyscalls: opts['trace-syscalls'], log });
+    this.launched = launch(prog, args, env, { traceSyscalls: opts['trace-syscalls'], log, devices: this.xenDevices() });
     this.proc = this.launched.proc;
     this.proc.clientRequests.print = (t) => logTarget.sink.write(`**${pid}** ${t}`);
     if (tool === 'memcheck') {
@@ -108,6 +109,19 @@ export class Session {
     }
     this.text.attach(this.manager);
     this.xml?.attach(this.manager);
+  }
+
+  // --xen / --xen-config: without --xen the host decides (real Xen where /dev/xen/privcmd exists).
+  private xenDevices(): DeviceFactory | undefined {
+    try {
+      return prepareXen({
+        mode: this.toolArgs.some((w) => w.startsWith('--xen=')) ? (this.opts.xen as 'sim' | 'host') : undefined,
+        configFile: (this.opts['xen-config'] as string) || undefined,
+      });
+    } catch (e) {
+      if (e instanceof XenSetupError) throw new SessionError(e.message);
+      throw e;
+    }
   }
 
   private loadSuppressions(): Suppression[] {
