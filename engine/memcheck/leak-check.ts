@@ -62,6 +62,11 @@ export interface RootRange {
 export interface ScanMemory {
   /** The bytes of [start, start+len), or undefined when not mapped as one piece. */
   view(start: number, len: number): Uint8Array | undefined;
+  /**
+   * Optional: the whole mapping containing addr, as its start and bytes. With it the search
+   * asks once per mapping instead of once per block (GuestMemory: find(addr) and its chunk).
+   */
+  mappingAt?(addr: number): { start: number; bytes: Uint8Array } | undefined;
 }
 
 /** What the search needs of the shadow memory (ShadowMemory provides it). */
@@ -70,6 +75,9 @@ export interface ScanShadow {
   wordValidity(start: number, len: number): 0 | 1 | 2;
   /** The aligned word at addr is addressable and fully defined. */
   isValidAlignedWord(addr: number): boolean;
+  /** Optional bulk form: out[i] = 1 when the word at start + 8i is valid (start, len multiples
+   * of 8). */
+  validWordMask?(start: number, len: number, out: Uint8Array): void;
 }
 
 /** Inputs of a leak search. */
@@ -135,7 +143,7 @@ export function activeBlocks<C>(blocks: Iterable<LeakBlock<C>>, poolChunks: Iter
   blocks: LeakBlock<C>[];
   overlaps: { a: LeakBlock<C>; b: LeakBlock<C> }[];
 } {
-  const mallocs = [...blocks].sort((x, y) => x.start - y.start);
+  const mallocs = sortedByStart([...blocks]);
   const chunks = [...poolChunks];
   const holds = new Uint8Array(mallocs.length);
   if (chunks.length > 0) {
@@ -150,7 +158,7 @@ export function activeBlocks<C>(blocks: Iterable<LeakBlock<C>>, poolChunks: Iter
       }
     }
   }
-  const all = chunks.concat(mallocs.filter((_, i) => holds[i] === 0)).sort((x, y) => x.start - y.start);
+  const all = chunks.length === 0 ? mallocs : sortedByStart(chunks.concat(mallocs.filter((_, i) => holds[i] === 0)));
   const overlaps: { a: LeakBlock<C>; b: LeakBlock<C> }[] = [];
   for (let i = 0; i < all.length - 1; i++) {
     const b1 = all[i];
@@ -163,6 +171,15 @@ export function activeBlocks<C>(blocks: Iterable<LeakBlock<C>>, poolChunks: Iter
     else overlaps.push({ a: b1, b: b2 });
   }
   return { blocks: all, overlaps };
+}
+
+/** Sorts blocks by address in place (skipping the sort when they already are, as a heap's
+ * blocks mostly are). */
+function sortedByStart<T extends { start: number }>(xs: T[]): T[] {
+  for (let i = 1; i < xs.length; i++) {
+    if (xs[i - 1].start > xs[i].start) return xs.sort((x, y) => x.start - y.start);
+  }
+  return xs;
 }
 
 /** Index of the block whose [start, end) holds ptr in sorted, non-overlapping arrays, or -1. */
@@ -207,6 +224,18 @@ class Search<C> {
   private readonly heuristics: ReadonlySet<LeakHeuristic>;
   private readonly isVtable?: (addr: number) => boolean;
   private scanned = 0;
+  private mask = new Uint8Array(0);
+  private readonly wordViews = new WeakMap<ArrayBufferLike, Uint32Array>();
+  private lastBuffer: ArrayBufferLike | undefined;
+  private lastWords: Uint32Array | undefined;
+  /** Cached view: guest [viewStart, viewEnd) is viewBytes. */
+  private viewStart = 0;
+  private viewEnd = 0;
+  private viewBytes: Uint8Array | undefined;
+  /** Mappings learnt from memory.mappingAt, sorted by start. */
+  private readonly mappings: { start: number; end: number; bytes: Uint8Array }[] = [];
+  /** 64 KiB pieces whose whole view the memory refused (not asked again). */
+  private readonly failedPieces = new Set<number>();
 
   constructor(private readonly blocks: readonly LeakBlock<C>[], input: LeakSearchInput<C>) {
     const n = (this.n = blocks.length);
@@ -234,10 +263,11 @@ class Search<C> {
     this.isVtable = input.isVtable;
   }
 
+  /** Marks from the roots and registers, then gathers the cliques of what was not reached. */
   run(roots: readonly RootRange[], registers: readonly number[]): void {
     if (this.n === 0) return;
-    for (const r of roots) this.scanRange(r.start, r.end - r.start, true, -1, -1);
-    for (const v of registers) this.push(v, true, -1, -1);
+    for (const r of roots) this.scanRange(r.start, r.end - r.start, true, -1);
+    for (const v of registers) this.push(v, true, -1);
     this.process(-1);
     // Whatever is still unreached leads a clique of the unreached blocks it points to.
     for (let i = 0; i < this.n; i++) {
@@ -247,27 +277,42 @@ class Search<C> {
     }
   }
 
+  /** The per-block outcome and the summary figures. */
   result(overlaps: { a: LeakBlock<C>; b: LeakBlock<C> }[]): LeakSearchResult<C> {
-    const zero = (): LeakTotals => ({ bytes: 0, blocks: 0 });
-    const totals: Record<LeakState, LeakTotals> = { definite: zero(), indirect: zero(), possible: zero(), reachable: zero() };
-    const heuristicTotals = LEAK_HEURISTICS.map((name) => ({ name, bytes: 0, blocks: 0 }));
-    const states: LeakState[] = [];
-    const heuristics: (LeakHeuristic | undefined)[] = [];
-    const indirectBytes: number[] = [];
-    for (let i = 0; i < this.n; i++) {
-      const st = STATE_NAMES[this.state[i]];
-      states.push(st);
-      totals[st].bytes += this.sizes[i];
-      totals[st].blocks++;
+    const n = this.n;
+    // Sums by internal state number first; named objects only at the end.
+    const bytes = [0, 0, 0, 0];
+    const count = [0, 0, 0, 0];
+    const hBytes = [0, 0, 0, 0];
+    const hCount = [0, 0, 0, 0];
+    const states: LeakState[] = new Array(n);
+    const heuristics: (LeakHeuristic | undefined)[] = new Array(n);
+    const indirectBytes: number[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const st = this.state[i];
+      const size = this.sizes[i];
+      states[i] = STATE_NAMES[st];
+      bytes[st] += size;
+      count[st]++;
       const h = this.heur[i];
-      heuristics.push(h === 0 ? undefined : LEAK_HEURISTICS[h - 1]);
       if (h !== 0) {
-        heuristicTotals[h - 1].bytes += this.sizes[i];
-        heuristicTotals[h - 1].blocks++;
-      }
-      indirectBytes.push(this.state[i] === UNREACHED ? this.indirect[i] : 0);
+        heuristics[i] = LEAK_HEURISTICS[h - 1];
+        hBytes[h - 1] += size;
+        hCount[h - 1]++;
+      } else heuristics[i] = undefined;
+      indirectBytes[i] = st === UNREACHED ? this.indirect[i] : 0;
     }
-    return { blocks: this.blocks, states, heuristics, indirectBytes, totals, heuristicTotals, scannedBytes: this.scanned, overlaps };
+    const t = (st: number): LeakTotals => ({ bytes: bytes[st], blocks: count[st] });
+    return {
+      blocks: this.blocks,
+      states,
+      heuristics,
+      indirectBytes,
+      totals: { definite: t(UNREACHED), indirect: t(INDIRECT), possible: t(POSSIBLE), reachable: t(REACHABLE) },
+      heuristicTotals: LEAK_HEURISTICS.map((name, k) => ({ name, bytes: hBytes[k], blocks: hCount[k] })),
+      scannedBytes: this.scanned,
+      overlaps,
+    };
   }
 
   private pushStack(i: number): void {
@@ -282,7 +327,7 @@ class Search<C> {
       this.pending[i] = 0;
       // A block reached only through an interior-pointer passes on only "possibly".
       const priorDefinite = this.state[i] !== POSSIBLE;
-      this.scanRange(this.starts[i], this.sizes[i], priorDefinite, clique, clique === -1 ? -1 : i);
+      this.scanRange(this.starts[i], this.sizes[i], priorDefinite, clique);
     }
   }
 
@@ -291,7 +336,7 @@ class Search<C> {
   }
 
   /** Considers ptr, found in a root (clique -1) or in a block being scanned. */
-  private push(ptr: number, priorDefinite: boolean, clique: number, curClique: number): void {
+  private push(ptr: number, priorDefinite: boolean, clique: number): void {
     if (ptr < this.lowest || ptr >= this.highest) return;
     const j = this.find(ptr);
     if (j < 0) return;
@@ -366,28 +411,27 @@ class Search<C> {
   /** The aligned word at addr if it is addressable and defined. */
   private validWord(addr: number): number | undefined {
     if (!this.shadow.isValidAlignedWord(addr)) return undefined;
-    const b = this.memory.view(addr, WORD);
-    if (!b) return undefined;
-    return readWord(b, 0);
+    if (!this.cover(addr, addr + WORD)) return undefined;
+    return readWord(this.viewBytes as Uint8Array, addr - this.viewStart);
   }
 
   /** Scans the aligned words of [start, start+len) for pointers. */
-  private scanRange(start: number, len: number, priorDefinite: boolean, clique: number, curClique: number): void {
+  private scanRange(start: number, len: number, priorDefinite: boolean, clique: number): void {
     let a = Math.ceil(start / WORD) * WORD;
     const end = Math.floor((start + len) / WORD) * WORD;
     while (a < end) {
       const pieceEnd = Math.min(end, (Math.floor(a / PIECE) + 1) * PIECE);
       const validity = this.shadow.wordValidity(a, pieceEnd - a);
       if (validity !== 0) {
-        const bytes = this.memory.view(a, pieceEnd - a);
-        if (bytes) this.scanWords(a, bytes, validity === 1, priorDefinite, clique, curClique);
-        else {
+        if (this.cover(a, pieceEnd)) {
+          this.scanWords(a, this.viewBytes as Uint8Array, a - this.viewStart, (pieceEnd - a) >>> 3, validity === 1, priorDefinite, clique);
+        } else {
           // Not one mapping: take it page by page and skip what is not mapped, as memcheck
           // skips unreadable pages.
           for (let p = a; p < pieceEnd;) {
             const pEnd = Math.min(pieceEnd, (Math.floor(p / PAGE) + 1) * PAGE);
             const pb = this.memory.view(p, pEnd - p);
-            if (pb) this.scanWords(p, pb, false, priorDefinite, clique, curClique);
+            if (pb) this.scanWords(p, pb, 0, (pEnd - p) >>> 3, false, priorDefinite, clique);
             p = pEnd;
           }
         }
@@ -396,33 +440,140 @@ class Search<C> {
     }
   }
 
-  /** Scans the words of `bytes` (guest address base, 8-aligned). */
-  private scanWords(base: number, bytes: Uint8Array, allValid: boolean, priorDefinite: boolean, clique: number, curClique: number): void {
-    const nWords = bytes.length >>> 3;
+  /**
+   * Makes the cached view cover guest [a, end); false when memory cannot give it in one piece.
+   * Whole mappings are preferred (kept in a sorted list, so pointer chasing between a few arena
+   * segments and roots never asks memory twice); without mappingAt, a view of the whole 64 KiB
+   * piece around the range, so the many small blocks of a heap piece share one view.
+   */
+  private cover(a: number, end: number): boolean {
+    if (this.viewBytes && a >= this.viewStart && end <= this.viewEnd) return true;
+    const known = this.knownMapping(a);
+    if (known && end <= known.end) return this.setView(known.start, known.bytes);
+    if (this.memory.mappingAt && !known) {
+      const m = this.memory.mappingAt(a);
+      if (m) {
+        this.addMapping(m.start, m.bytes);
+        if (end <= m.start + m.bytes.length) return this.setView(m.start, m.bytes);
+      }
+    }
+    const pieceNo = Math.floor(a / PIECE);
+    if (!this.failedPieces.has(pieceNo) && end <= (pieceNo + 1) * PIECE) {
+      const v = this.memory.view(pieceNo * PIECE, PIECE);
+      if (v) return this.setView(pieceNo * PIECE, v);
+      this.failedPieces.add(pieceNo);
+    }
+    // The pages around it, then exactly the range.
+    const ps = Math.floor(a / PAGE) * PAGE;
+    const pe = Math.ceil(end / PAGE) * PAGE;
+    const pv = this.memory.view(ps, pe - ps);
+    if (pv) return this.setView(ps, pv);
+    const v = this.memory.view(a, end - a);
+    return v ? this.setView(a, v) : false;
+  }
+
+  /** The known mapping containing addr. */
+  private knownMapping(addr: number): { start: number; end: number; bytes: Uint8Array } | undefined {
+    const ms = this.mappings;
+    let lo = 0;
+    let hi = ms.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (addr < ms[mid].start) hi = mid - 1;
+      else if (addr >= ms[mid].end) lo = mid + 1;
+      else return ms[mid];
+    }
+    return undefined;
+  }
+
+  private addMapping(start: number, bytes: Uint8Array): void {
+    const m = { start, end: start + bytes.length, bytes };
+    let i = this.mappings.length;
+    while (i > 0 && this.mappings[i - 1].start > start) i--;
+    this.mappings.splice(i, 0, m);
+  }
+
+  private setView(start: number, bytes: Uint8Array): true {
+    this.viewStart = start;
+    this.viewEnd = start + bytes.length;
+    this.viewBytes = bytes;
+    return true;
+  }
+
+  /**
+   * Scans nWords words of `bytes` from index `off` (guest address base, 8-aligned). Unless
+   * allValid, only words the shadow calls valid are looked at: from the shadow's bulk mask when
+   * it offers one (one chunk lookup instead of one per word), else one by one.
+   */
+  private scanWords(base: number, bytes: Uint8Array, off: number, nWords: number, allValid: boolean,
+    priorDefinite: boolean, clique: number): void {
     const lowest = this.lowest;
     const highest = this.highest;
     const shadow = this.shadow;
-    if ((bytes.byteOffset & 3) === 0) {
-      const w = new Uint32Array(bytes.buffer, bytes.byteOffset, nWords * 2);
-      if (allValid) this.scanned += nWords * WORD;
+    let mask: Uint8Array | undefined;
+    if (!allValid && nWords >= 4 && shadow.validWordMask) {
+      mask = this.maskBuffer(nWords);
+      shadow.validWordMask(base, nWords * WORD, mask);
+    }
+    const words = (bytes.byteOffset + off) % 4 === 0 ? this.wordsOf(bytes) : undefined;
+    if (!words) {
+      // Unaligned host bytes (not seen with page-backed guest memory): the plain way.
       for (let i = 0; i < nWords; i++) {
-        const ptr = w[2 * i + 1] * TWO32 + w[2 * i];
-        if (!allValid) {
-          if (!shadow.isValidAlignedWord(base + i * WORD)) continue;
-          this.scanned += WORD;
-        }
-        if (ptr < lowest || ptr >= highest) continue;
-        this.push(ptr, priorDefinite, clique, curClique);
+        if (!allValid && !shadow.isValidAlignedWord(base + i * WORD)) continue;
+        this.scanned += WORD;
+        const ptr = readWord(bytes, off + i * WORD);
+        if (ptr >= lowest && ptr < highest) this.push(ptr, priorDefinite, clique);
       }
       return;
     }
-    for (let i = 0; i < nWords; i++) {
-      if (!allValid && !shadow.isValidAlignedWord(base + i * WORD)) continue;
-      this.scanned += WORD;
-      const ptr = readWord(bytes, i * WORD);
-      if (ptr < lowest || ptr >= highest) continue;
-      this.push(ptr, priorDefinite, clique, curClique);
+    // Three copies of the loop so each stays monomorphic and tight.
+    const w0 = (bytes.byteOffset + off) >>> 2;
+    let valid = 0;
+    if (allValid) {
+      valid = nWords;
+      for (let i = 0, j = w0; i < nWords; i++, j += 2) {
+        const ptr = words[j + 1] * TWO32 + words[j];
+        if (ptr >= lowest && ptr < highest) this.push(ptr, priorDefinite, clique);
+      }
+    } else if (mask) {
+      for (let i = 0, j = w0; i < nWords; i++, j += 2) {
+        if (mask[i] === 0) continue;
+        valid++;
+        const ptr = words[j + 1] * TWO32 + words[j];
+        if (ptr >= lowest && ptr < highest) this.push(ptr, priorDefinite, clique);
+      }
+    } else {
+      for (let i = 0, j = w0; i < nWords; i++, j += 2) {
+        if (!shadow.isValidAlignedWord(base + i * WORD)) continue;
+        valid++;
+        const ptr = words[j + 1] * TWO32 + words[j];
+        if (ptr >= lowest && ptr < highest) this.push(ptr, priorDefinite, clique);
+      }
     }
+    this.scanned += valid * WORD;
+  }
+
+  /** A reusable mask buffer of at least n bytes. */
+  private maskBuffer(n: number): Uint8Array {
+    if (this.mask.length < n) this.mask = new Uint8Array(Math.max(n, 2 * this.mask.length));
+    return this.mask;
+  }
+
+  /**
+   * A 32-bit view over the whole buffer behind `bytes` (cached per buffer: guest memory comes
+   * from a few large mappings).
+   */
+  private wordsOf(bytes: Uint8Array): Uint32Array {
+    const buf = bytes.buffer;
+    if (buf === this.lastBuffer && this.lastWords) return this.lastWords;
+    let w = this.wordViews.get(buf);
+    if (!w) {
+      w = new Uint32Array(buf, 0, buf.byteLength >>> 2);
+      this.wordViews.set(buf, w);
+    }
+    this.lastBuffer = buf;
+    this.lastWords = w;
+    return w;
   }
 }
 

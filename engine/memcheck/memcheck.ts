@@ -21,7 +21,7 @@ import { findHeapBlock, heapAddressInfo } from './heap-describe';
 import { ExeContext, ExeContexts } from './exe-contexts';
 import { mallocReplacements, AllocFamily, MallocChecker } from './replace-malloc';
 import { strMemReplacements, StrMemChecker } from './replace-strmem';
-import { searchLeaks, lossRecords, LeakHeuristic, RootRange } from './leak-check';
+import { searchLeaks, lossRecords, LeakHeuristic, RootRange, vtableDetector } from './leak-check';
 import { memcheckClientRequest } from './client-requests';
 
 /** Name shown as the object of replaced functions' frames (matches suppressions written for Valgrind's preload library). */
@@ -346,7 +346,24 @@ export class Memcheck implements SyscallObserver, MallocChecker, StrMemChecker {
       roots.push({ start: r.start, end: r.end });
     }
     const blocks = [...heap.liveBlocks()].map((b) => ({ start: b.start, size: b.size, ctx: b.allocCtx, custom: b.custom, serial: b.serial }));
-    const result = searchLeaks({ blocks, roots, registers, memory: { view: (s, l) => proc.mem.view(s, l) }, shadow, heuristics: this.opts.heuristics });
+    const poolChunks = [...this.pools.chunks()].map((b) => ({ start: b.start, size: b.size, ctx: b.allocCtx, custom: true, serial: b.serial }));
+    const mem = proc.mem;
+    const isVtable = vtableDetector((a) => {
+      const r = mem.find(a);
+      return r && { start: r.start, end: r.end, fileMapped: r.name.startsWith('/'), readable: (r.perms & 1) !== 0, executable: (r.perms & 4) !== 0 };
+    }, (a) => {
+      const v = mem.view(a, 8);
+      return v ? Number(new DataView(v.buffer, v.byteOffset, 8).getBigUint64(0, true)) : undefined;
+    });
+    const memory = {
+      view: (s: number, l: number) => mem.view(s, l),
+      // One view per mapping, so the scan asks once per region instead of once per block.
+      mappingAt: (a: number) => {
+        const r = mem.find(a);
+        return r && { start: r.start, bytes: r.chunk.bytes.subarray(r.chunkOffset, r.chunkOffset + (r.end - r.start)) };
+      },
+    };
+    const result = searchLeaks({ blocks, poolChunks, roots, registers, memory, shadow, heuristics: this.opts.heuristics, isVtable });
     const depth = this.opts.leakResolution === 'low' ? 2 : this.opts.leakResolution === 'med' ? 4 : Infinity;
     const records = lossRecords(result, {
       key: (c) => (depth === Infinity ? c.id : c.pcs.slice(0, depth).join(',')),

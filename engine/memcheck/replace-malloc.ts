@@ -59,9 +59,10 @@ export function mallocReplacements(h: MallocChecker): Replacement[] {
       run: (call) => {
         const n = call.arg(0);
         const size = call.arg(1);
-        if (h.fishy(call, 'calloc', 'nmemb', n) || h.fishy(call, 'calloc', 'size', size)) return 0;
-        // Valgrind returns NULL on overflow of nmemb * size.
+        // Valgrind's calloc returns NULL on overflow of nmemb * size before the tool sees the
+        // arguments, so calloc(-1, 4) is NULL without a fishy-value error; calloc(1, -8) is one.
         if (size !== 0n && n > (2n ** 64n - 1n) / size) return 0;
+        if (h.fishy(call, 'calloc', 'nmemb', n) || h.fishy(call, 'calloc', 'size', size)) return 0;
         return h.alloc(call, Number(n * size), 16, 'malloc', true);
       },
     },

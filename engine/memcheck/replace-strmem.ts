@@ -56,6 +56,27 @@ function overlaps(dst: number, dlen: number, src: number, slen: number): boolean
   return dst < src + slen && src < dst + dlen;
 }
 
+/**
+ * Valgrind's strncpy/strncat loop, byte by byte and forward (`while (m < n && *src) *dst++ =
+ * *src++`), for when the ranges overlap: a byte written early may be read again as source, so
+ * the result (and even the length copied) differs from a memmove. Returns the number of bytes
+ * copied (the terminator not included), or -1 when it runs into unmapped memory.
+ */
+function copyStringForward(call: RedirectCall, c: StrMemChecker, dst: number, src: number, max: number): number {
+  const mem = call.proc.mem;
+  let m = 0;
+  while (m < max) {
+    const b = mem.view(src + m, 1);
+    if (!b) return -1;
+    if (b[0] === 0) break;
+    if (!mem.isMapped(dst + m, 1)) return -1;
+    mem.write(dst + m, Uint8Array.of(b[0]));
+    c.copyDefinedness(src + m, dst + m, 1);
+    m++;
+  }
+  return m;
+}
+
 /** The replacement table, given the checker memcheck supplies. */
 export function strMemReplacements(c: StrMemChecker): Replacement[] {
   const fault = (call: RedirectCall, addr: number): number => {
@@ -141,11 +162,15 @@ export function strMemReplacements(c: StrMemChecker): Replacement[] {
         const dst = call.num(0);
         const src = call.num(1);
         const max = call.num(2);
-        const n = str(call, src, max);
+        let n = str(call, src, max);
         if (n < 0) return fault(call, src);
-        const copied = Math.min(n + 1, max);
-        if (overlaps(dst, max, src, copied)) c.overlap(call, dst, src, max);
-        if (!copy(call, dst, src, Math.min(n, max))) return fault(call, dst);
+        if (overlaps(dst, max, src, Math.min(n + 1, max))) {
+          // Copied as Valgrind's loop does; the overlap is judged on what the loop read.
+          n = copyStringForward(call, c, dst, src, max);
+          if (n < 0) return fault(call, src);
+          c.overlap(call, dst, src, max);
+          if (!c.write(call, dst, Math.min(n, max))) return fault(call, dst);
+        } else if (!copy(call, dst, src, Math.min(n, max))) return fault(call, dst);
         if (max > n) {
           if (!c.write(call, dst + n, max - n)) return fault(call, dst + n);
           call.proc.mem.write(dst + n, new Uint8Array(max - n));
@@ -160,11 +185,19 @@ export function strMemReplacements(c: StrMemChecker): Replacement[] {
         const dst = call.num(0);
         const src = call.num(1);
         const dl = str(call, dst);
-        const sl = name === 'strncat' ? str(call, src, call.num(2)) : str(call, src);
+        let sl = name === 'strncat' ? str(call, src, call.num(2)) : str(call, src);
         if (dl < 0) return fault(call, dst);
         if (sl < 0) return fault(call, src);
-        if (overlaps(dst, dl + sl + 1, src, sl + 1)) c.overlap(call, dst, src, name === 'strncat' ? call.num(2) : undefined);
-        if (!copy(call, dst + dl, src, sl)) return fault(call, dst + dl);
+        const overlap = overlaps(dst, dl + sl + 1, src, sl + 1);
+        if (overlap && name === 'strncat') {
+          // Valgrind's bounded loop, forward; strcat's unbounded one only ends when the source
+          // lies past the destination's end, where a forward copy and a memmove agree.
+          sl = copyStringForward(call, c, dst + dl, src, call.num(2));
+          if (sl < 0) return fault(call, src);
+          if (!c.write(call, dst + dl, sl)) return fault(call, dst + dl);
+        }
+        if (overlap) c.overlap(call, dst, src, name === 'strncat' ? call.num(2) : undefined);
+        if (!(overlap && name === 'strncat') && !copy(call, dst + dl, src, sl)) return fault(call, dst + dl);
         if (!c.write(call, dst + dl + sl, 1)) return fault(call, dst + dl + sl);
         call.proc.mem.write(dst + dl + sl, new Uint8Array(1));
         c.defined(dst + dl + sl, 1);
@@ -212,12 +245,37 @@ export function strMemReplacements(c: StrMemChecker): Replacement[] {
         const b = call.num(1);
         const n = call.num(2);
         if (n === 0) return 0;
-        if (!c.read(call, a, n)) return fault(call, a);
-        if (!c.read(call, b, n)) return fault(call, b);
-        const x = bytes(call, a, n)!;
-        const y = bytes(call, b, n)!;
-        for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i] - y[i];
-        return 0;
+        // Like Valgrind's loop, only the bytes up to the first difference are read (and checked).
+        const xs = bytes(call, a, n);
+        const ys = bytes(call, b, n);
+        if (xs && ys) {
+          let k = 0;
+          while (k < n && xs[k] === ys[k]) k++;
+          c.read(call, a, k < n ? k + 1 : n);
+          c.read(call, b, k < n ? k + 1 : n);
+          return k < n ? xs[k] - ys[k] : 0;
+        }
+        // Part of a range is unmapped: byte by byte to the first difference or the fault.
+        const mem = call.proc.mem;
+        let i = 0;
+        let res = 0;
+        for (; i < n; i++) {
+          const x = mem.view(a + i, 1);
+          const y = mem.view(b + i, 1);
+          if (!x || !y) {
+            c.read(call, a, i + 1);
+            c.read(call, b, i + 1);
+            return fault(call, !x ? a + i : b + i);
+          }
+          if (x[0] !== y[0]) {
+            res = x[0] - y[0];
+            i++;
+            break;
+          }
+        }
+        c.read(call, a, i);
+        c.read(call, b, i);
+        return res;
       },
     },
     ...(['strchr', 'index', 'strchrnul', 'strrchr', 'rindex'] as const).map((name): Replacement => ({

@@ -359,7 +359,7 @@ export class ShadowMemory {
    * True when the `size` (≤ 8) bytes at addr are all addressable and defined: the fast check of
    * a word-sized value (an address register, a syscall scalar spilled to memory, a leak-scan word).
    */
-  isDefinedWord(addr: number, size = 8): boolean {
+  checkDefinedWord(addr: number, size = 8): boolean {
     const no = Math.floor(addr / CHUNK);
     const c = this.chunkAt(no);
     const o = addr - no * CHUNK;
@@ -375,7 +375,7 @@ export class ShadowMemory {
   /** memcheck's is_valid_aligned_word: the 8-byte aligned word at addr is addressable and fully
    * defined (the leak scan follows only such words). */
   isValidAlignedWord(addr: number): boolean {
-    return this.isDefinedWord(addr, 8);
+    return this.checkDefinedWord(addr, 8);
   }
 
   /**
@@ -385,15 +385,42 @@ export class ShadowMemory {
   wordValidity(start: number, len: number): 0 | 1 | 2 {
     let sawValid = false;
     let sawInvalid = false;
-    let mixed = false;
-    this.forPieces(start, len, (no) => {
-      const c = this.chunkAt(no);
-      if (c.state === DEFINED) sawValid = true;
-      else if (c.state === MIXED) mixed = true;
+    const last = Math.floor((start + len - 1) / CHUNK);
+    for (let no = Math.floor(start / CHUNK); no <= last; no++) {
+      const st = this.chunkAt(no).state;
+      if (st === MIXED) return 2;
+      if (st === DEFINED) sawValid = true;
       else sawInvalid = true;
-    });
-    if (mixed || (sawValid && sawInvalid)) return 2;
+    }
+    if (sawValid && sawInvalid) return 2;
     return sawValid ? 1 : 0;
+  }
+
+  /**
+   * Fills out[i] with 1 when the aligned word at start + 8i passes isValidAlignedWord, else 0,
+   * for the len / 8 words of [start, start+len) (start and len multiples of 8): the leak scan's
+   * bulk form of the per-word test.
+   */
+  validWordMask(start: number, len: number, out: Uint8Array): void {
+    let k = 0;
+    let a = start;
+    const end = start + len;
+    while (a < end) {
+      const no = Math.floor(a / CHUNK);
+      const o = a - no * CHUNK;
+      const n = Math.min(end - a, CHUNK - o);
+      const c = this.chunkAt(no);
+      const words = n >>> 3;
+      if (c.state !== MIXED) out.fill(c.state === DEFINED ? 1 : 0, k, k + words);
+      else {
+        const { a: bits, v32 } = c;
+        for (let i = 0, w = o; i < words; i++, w += 8) {
+          out[k + i] = bits[w >>> 3] === 0xff && v32[w >>> 2] === 0 && v32[(w >>> 2) + 1] === 0 ? 1 : 0;
+        }
+      }
+      k += words;
+      a += n;
+    }
   }
 
   /** Memory-overhead figures (a benchmark number). */
