@@ -1,0 +1,16 @@
+/** `npm run demo`, the README's first command, must build the example and show the fatal-signal report. */
+import { strict as assert } from 'node:assert';
+import { join } from 'node:path';
+import { it } from 'node:test';
+import { REPO_ROOT } from '../support/paths';
+import { describeRun, run, stripPidPrefixes } from '../support/run';
+
+it('the demo builds the example and shows a symbolized SIGSEGV report', () => {
+  const r = run(process.execPath, [join(REPO_ROOT, 'dist/test/support/demo.js')]);
+  assert.equal(r.status, 0, describeRun(r));
+  const lines = stripPidPrefixes(r.stderr);
+  assert.ok(lines.includes('Process terminating with default action of signal 11 (SIGSEGV)'), describeRun(r));
+  // The crash is in greet(), called from main(): both frames named, with their source lines.
+  assert.ok(lines.some((l) => /^ {3}at 0x[0-9A-F]+: greet \(demo\.c:\d+\)$/.test(l)), describeRun(r));
+  assert.ok(lines.some((l) => /^ {3}by 0x[0-9A-F]+: main \(demo\.c:\d+\)$/.test(l)), describeRun(r));
+});
