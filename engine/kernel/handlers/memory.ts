@@ -151,6 +151,13 @@ export function sysBrk(ctx: SyscallContext): number {
       p.mem.extend(heap, newEnd);
     }
   }
+  // Shrinking releases whole pages: Linux hands them back as zero pages on regrowth, and glibc's
+  // calloc relies on that for fresh sbrk memory (MORECORE_CLEARS), so zero them now.
+  if (want < p.brkCur && heap && heap.name === '[heap]') {
+    const from = Math.max(pageCeil(want), heap.start);
+    const to = Math.min(pageCeil(p.brkCur), heap.end);
+    if (to > from) heap.chunk.bytes.fill(0, heap.chunkOffset + (from - heap.start), heap.chunkOffset + (to - heap.start));
+  }
   p.brkCur = want;
   return want;
 }

@@ -228,5 +228,39 @@ export function sysExecve(ctx: SyscallContext): number {
   const envStart = k;
   for (let i = 0; i < envp.length; i++) dv.setBigUint64(8 * k++, BigInt(addrs[1 + argv.length + i]), true);
   dv.setBigUint64(8 * k++, 0n, true);
-  return hostSyscall(59, addrs[0], scratch.addr, scratch.addr + envStart * 8);
+  const restore = giveGuestFds(ctx);
+  const r = hostSyscall(59, addrs[0], scratch.addr, scratch.addr + envStart * 8);
+  restore();
+  return r;
+}
+
+const F_DUPFD_CLOEXEC = 1030;
+const HIGH_FD = 10000;
+
+/**
+ * The native program inherits the guest's descriptors under the guest's numbers (Node marks its
+ * own stdio close-on-exec, and guest fd N is not host fd N). Whatever those numbers held on the
+ * host is kept aside and put back if execve fails (execvp tries many paths).
+ */
+function giveGuestFds(ctx: SyscallContext): () => void {
+  const moves: Array<[number, number]> = [];
+  for (const [g, e] of ctx.proc.fds.entries()) {
+    if (e.cloexec || e.virt || e.host < 0) continue;
+    const copy = hostSyscall(72, e.host, F_DUPFD_CLOEXEC, HIGH_FD);
+    if (copy >= 0) moves.push([g, copy]);
+  }
+  const saved: Array<[number, number]> = [];
+  for (const [g, copy] of moves) {
+    const keep = hostSyscall(72, g, F_DUPFD_CLOEXEC, HIGH_FD);
+    if (keep >= 0) saved.push([g, keep]);
+    hostSyscall(33 /* dup2, which clears close-on-exec */, copy, g);
+  }
+  return () => {
+    for (const [g] of moves) hostSyscall(3, g);
+    for (const [g, keep] of saved) {
+      hostSyscall(33, keep, g);
+      hostSyscall(3, keep);
+    }
+    for (const [, copy] of moves) hostSyscall(3, copy);
+  };
 }
