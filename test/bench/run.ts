@@ -27,6 +27,7 @@ interface ToolConfig {
  */
 const TOOLS: readonly ToolConfig[] = [
   { tool: 'none', args: ['--tool=none', '-q'] },
+  { tool: 'memcheck', args: ['--tool=memcheck', '-q'] },
 ];
 
 /** A program to measure: a bench fixture compiled at -O2, or a system command. */

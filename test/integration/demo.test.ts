@@ -1,4 +1,4 @@
-/** `npm run demo`, the README's first command, must build the example and show the fatal-signal report. */
+/** `npm run demo`, the README's first command, must build the example and show memcheck's findings and the fatal-signal report. */
 import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
 import { it } from 'node:test';
@@ -13,4 +13,7 @@ it('the demo builds the example and shows a symbolized SIGSEGV report', () => {
   // The crash is in greet(), called from main(): both frames named, with their source lines.
   assert.ok(lines.some((l) => /^ {3}at 0x[0-9A-F]+: greet \(demo\.c:\d+\)$/.test(l)), describeRun(r));
   assert.ok(lines.some((l) => /^ {3}by 0x[0-9A-F]+: main \(demo\.c:\d+\)$/.test(l)), describeRun(r));
+  // memcheck's findings on the example: the overflow, and the leak with its allocation stack.
+  assert.ok(lines.some((l) => /^Invalid (write|read) of size \d+$/.test(l)), describeRun(r));
+  assert.ok(lines.some((l) => /bytes in \d+ blocks are definitely lost in loss record/.test(l)), describeRun(r));
 });

@@ -11,11 +11,10 @@ import { compile, makeTempDir } from './compile';
 import { fixture, UNIGRIND_CLI } from './paths';
 
 /**
- * The tool the demo runs. memcheck is not landed yet, so `none` shows the engine's part: the program
- * runs to its NULL dereference and dies with Valgrind's fatal-signal report and a symbolized stack.
- * When memcheck lands, make this ['--tool=memcheck', '--leak-check=full'] to see all three bugs.
+ * The tool the demo runs: memcheck with the full leak report, so all three bugs of the example
+ * show (the heap overflow, the leak, and the NULL dereference with its fatal-signal report).
  */
-const TOOL_ARGS = ['--tool=none'];
+const TOOL_ARGS = ['--tool=memcheck', '--leak-check=full'];
 
 /** Builds and runs the demo; returns the exit status for the demo itself. */
 export function runDemo(): number {
