@@ -40,6 +40,9 @@ export interface MemcheckOptions {
   leakResolution: 'low' | 'med' | 'high';
 }
 
+/** Where the heap arena lives: a range of its own, far from where Linux puts mmaps and brk. */
+const ARENA_BASE = 0x100000000000;
+const ARENA_SIZE = 0x10000000000;
 /** amd64's red zone: leaf functions may use 128 bytes below rsp (Valgrind's VG_STACK_REDZONE_SZB). */
 const STACK_REDZONE = 128;
 const FAMILY_DEALLOC: Record<AllocFamily, DeallocKind> = { malloc: 'free', new: 'delete', 'new[]': 'delete[]' };
@@ -50,6 +53,9 @@ export class Memcheck implements SyscallObserver, MallocChecker, StrMemChecker {
   readonly pools: Mempools<ExeContext>;
   readonly contexts: ExeContexts;
   private readonly arena = new Set<number>();
+  private arenaNext = ARENA_BASE;
+  /** Address ranges whose loads and stores are checked (a memory hook each), sorted, disjoint. */
+  private readonly watched: Array<[number, number]> = [];
   private growing = false;
   private redirector: Redirector | undefined;
   /** Replaced-function name per entry address, for the top frame of reports. */
@@ -60,9 +66,11 @@ export class Memcheck implements SyscallObserver, MallocChecker, StrMemChecker {
     const mem = proc.mem;
     this.heap = new Heap<ExeContext>(this.shadow, {
       grow: (min) => {
-        const size = Math.max(min, 1 << 20);
-        const at = mem.findFree(size);
-        if (at === undefined) return undefined;
+        const size = Math.ceil(Math.max(min, 1 << 20) / 4096) * 4096;
+        // The arena grows upwards inside its own reserved range, which one memory hook watches.
+        const at = this.arenaNext;
+        if (at + size > ARENA_BASE + ARENA_SIZE || !mem.isFree(at, size)) return undefined;
+        this.arenaNext += size;
         this.growing = true;
         try {
           mem.map(at, size, 3, '');
@@ -93,8 +101,16 @@ export class Memcheck implements SyscallObserver, MallocChecker, StrMemChecker {
     });
     proc.observer = this;
     const uc = proc.uc;
-    uc.hook_add(UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE,
-      (_h: unknown, type: number, address: number | bigint, size: number) => this.onAccess(type, Number(address), size));
+    // Only memory that can be other than addressable-and-defined is watched: the heap arena from
+    // the start, and any other range when something restricts it (client requests, mempools,
+    // MALLOCLIKE blocks). Everything else (stacks, globals, libraries) costs no callback; what is
+    // unmapped is caught by the fault path. The translator will make the check inline instead.
+    this.watch(ARENA_BASE, ARENA_BASE + ARENA_SIZE);
+    shadow.onRestrict = (addr, len) => {
+      if (addr >= ARENA_BASE && addr + len <= ARENA_BASE + ARENA_SIZE) return;
+      if (!proc.mem.isMapped(addr, Math.max(len, 1))) return;
+      this.watch(addr - (addr % 4096), addr + len + ((4096 - ((addr + len) % 4096)) % 4096));
+    };
     proc.onInvalidAccess = (type, addr, size) => {
       if (type === UC_MEM_FETCH_UNMAPPED || type === UC_MEM_FETCH_PROT) {
         this.report(R.invalidJump(this.common([{ ip: addr }, ...this.here().slice(1)], addr)));
@@ -108,6 +124,16 @@ export class Memcheck implements SyscallObserver, MallocChecker, StrMemChecker {
   }
 
   // ------------------------------------------------------------ guest loads and stores
+
+  // Starts checking accesses to [start, end) (a memory hook; installed when the CPU is stopped).
+  private watch(start: number, end: number): void {
+    if (this.watched.some(([s, e]) => s <= start && end <= e)) return;
+    this.watched.push([start, end]);
+    this.proc.whenStopped(() => {
+      this.proc.uc.hook_add(UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE,
+        (_h: unknown, type: number, address: number | bigint, size: number) => this.onAccess(type, Number(address), size), start, end - 1);
+    });
+  }
 
   private onAccess(type: number, addr: number, size: number): void {
     const shadow = this.shadow;

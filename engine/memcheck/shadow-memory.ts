@@ -110,15 +110,23 @@ export class ShadowMemory {
   private lastBase = -CHUNK;
   private lastChunk: Chunk = NOACCESS_CHUNK;
 
+  /**
+   * Told whenever a range may become less than addressable-and-defined (no-access, undefined,
+   * V bits set or copied in), so that whoever checks guest accesses can start watching it.
+   */
+  onRestrict: ((addr: number, len: number) => void) | undefined;
+
   // ---------------------------------------------------------------- state changes
 
   /** Marks [addr, addr+len) not addressable (munmap, freed blocks, redzones). */
   makeNoAccess(addr: number, len: number): void {
+    this.onRestrict?.(addr, len);
     this.setRange(addr, len, NOACCESS);
   }
 
   /** Marks [addr, addr+len) addressable with every bit undefined (malloc, stack growth, brk). */
   makeUndefined(addr: number, len: number): void {
+    this.onRestrict?.(addr, len);
     this.setRange(addr, len, UNDEFINED);
   }
 
@@ -180,6 +188,8 @@ export class ShadowMemory {
    */
   copy(src: number, dst: number, len: number): void {
     if (len <= 0 || src === dst) return;
+    // Only copies that carry something other than defined bytes restrict the destination.
+    if (this.onRestrict && this.firstNotDefined(src, len) >= 0) this.onRestrict(dst, len);
     // Each piece lies inside one source chunk and one destination chunk and is read completely
     // before it is written; walking backwards when the destination overlaps the source from
     // above keeps every piece's source intact until it has been read.
@@ -214,6 +224,7 @@ export class ShadowMemory {
    * no-access memory as lost (SET_VBITS, and stores of the future definedness pass).
    */
   setVbits(addr: number, bytes: Uint8Array): void {
+    if (bytes.some((b) => b !== 0)) this.onRestrict?.(addr, bytes.length);
     let k = 0;
     this.forPieces(addr, bytes.length, (no, o, n) => {
       const base = k;
