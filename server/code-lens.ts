@@ -4,12 +4,13 @@
  * command (run by the client) lists the findings' locations.
  */
 import type { CodeLens } from 'vscode-languageserver';
+import { withCommas } from '../engine/errors/format';
 import { findDefinitionLine } from './function-finder';
 import { isLeak, nounOf } from './kinds';
 import type { Placed } from './placement';
 import { SHOW_FINDINGS_COMMAND, type ShowFindingsArgs } from './protocol';
 import type { TextSource } from './source-text';
-import { directBytes, thousands } from './inlay-hints';
+import { directBytes } from './inlay-hints';
 import { uriOf } from './diagnostics';
 
 /** Code lenses for one file. */
@@ -56,7 +57,7 @@ export function lensTitle(members: Placed[]): string {
   if (errors.size > 0) {
     parts.push([...errors].map(([kind, n]) => `${n} ${plural(nounOf(kind), n)}`).join(', '));
   }
-  if (leakRecords > 0) parts.push(`leaks: ${thousands(leakBytes)} bytes in ${leakRecords} ${plural('record', leakRecords)}`);
+  if (leakRecords > 0) parts.push(`leaks: ${withCommas(leakBytes)} bytes in ${leakRecords} ${plural('record', leakRecords)}`);
   return `memcheck: ${parts.join(' · ')}`;
 }
 

@@ -13,7 +13,7 @@ import type { Placed, Placement } from './placement';
 import type { DiagnosticData, RerunArgs, ValgrindFrame } from './protocol';
 import { lineSpan, type TextSource } from './source-text';
 import { suppressionFor } from './suppressions';
-import { frameText } from './valgrind-text';
+import { frameLocationText } from '../engine/report/frames';
 
 /** `source` of every diagnostic: the tool, as Valgrind names it. */
 export const DIAGNOSTIC_SOURCE = 'memcheck';
@@ -70,7 +70,7 @@ function related(p: Placed, locator: Locator): DiagnosticRelatedInformation[] {
       if (p.anchor && p.anchor.stack === stackIndex && p.anchor.frameIndex === i) return;
       const file = locator.framePath(frame, base);
       if (file === undefined || frame.line === undefined || !locator.fileExists(file)) return;
-      const where = `${i === 0 ? 'at' : 'by'} ${frameText(frame)}`;
+      const where = `${i === 0 ? 'at' : 'by'} ${frameLocationText(frame)}`;
       const message = first && heading !== '' ? `${heading}: ${where}` : where;
       first = false;
       const line = frame.line - 1;

@@ -4,9 +4,12 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { hexLower } from '../engine/errors/format';
+import type { FatalSignalInfo } from '../engine/report/events';
+import { protocolFrame } from './engine-records';
 import { FATAL_SIGNAL_KIND } from './kinds';
 import type { ErrorRecord, FindingsParams, LiveSessionInfo } from './protocol';
-import type { FatalSignal, ValgrindRun } from './valgrind-xml';
+import type { ValgrindRun } from './valgrind-xml';
 
 /** Where a group of findings came from, and how to run that program again. */
 export interface Source {
@@ -49,7 +52,8 @@ export class FindingStore {
   /** Replace the findings of an XML file. */
   setXml(xmlPath: string, run: ValgrindRun): void {
     const dir = path.dirname(xmlPath);
-    const records = [...run.errors, ...run.fatalSignals.map(fatalSignalRecord)];
+    const doc = run.document;
+    const records = [...run.errors, ...doc.fatalSignals.map(fatalSignalRecord)];
     const source: Source = {
       key: `xml:${xmlPath}`,
       label: path.basename(xmlPath),
@@ -58,10 +62,10 @@ export class FindingStore {
       records,
       xmlLines: records.map((_, i) => run.errorLines[i]),
     };
-    if (run.pid !== undefined) source.pid = run.pid;
-    if (run.argv) {
-      source.program = resolveProgram(run.argv.exe, run.errors, dir);
-      source.args = run.argv.args;
+    if (doc.pid !== undefined) source.pid = doc.pid;
+    if (doc.argv) {
+      source.program = resolveProgram(doc.argv.exe, run.errors, dir);
+      source.args = doc.argv.args;
     }
     this.sources.set(source.key, source);
     this.changed();
@@ -146,17 +150,19 @@ function updateSession(s: Source, session: LiveSessionInfo): void {
  * A `<fatal_signal>` as an error record, so that a crash shows where it happened. Its unique id is
  * negative: Valgrind's own ids are never negative.
  */
-function fatalSignalRecord(sig: FatalSignal, i: number): ErrorRecord {
+function fatalSignalRecord(sig: FatalSignalInfo, i: number): ErrorRecord {
   const rec: ErrorRecord = {
     unique: -1 - i,
+    tid: sig.tid,
     kind: FATAL_SIGNAL_KIND,
     what: `Process terminating with default action of signal ${sig.signo} (${sig.signame})`,
-    stack: sig.stack,
+    stack: sig.stack.map(protocolFrame),
     aux: [],
   };
-  if (sig.tid !== undefined) rec.tid = sig.tid;
+  if (sig.threadName !== undefined) rec.threadName = sig.threadName;
   if (sig.event !== undefined) {
-    const where = sig.siaddr === undefined ? '' : ` at address 0x${sig.siaddr.toString(16).toUpperCase()}`;
+    // Valgrind's own wording: " Access not within mapped region at address 0x0".
+    const where = sig.address === undefined ? '' : ` at address ${hexLower(sig.address)}`;
     rec.aux.push({ text: `${sig.event}${where}` });
   }
   return rec;

@@ -1,6 +1,6 @@
 /**
- * The two wildcard languages the server meets: editor-style path globs in its settings, and
- * Valgrind's suppression patterns (`fun:`/`obj:` lines).
+ * Editor-style path globs, as the server's settings use them. (Valgrind's own wildcards, in
+ * suppression patterns, are the engine's: engine/errors/glob.ts.)
  */
 
 const REGEX_SPECIAL = /[.+^$()|[\]{}\\]/g;
@@ -45,21 +45,5 @@ export function pathGlob(glob: string): RegExp {
     } else re += escapeChar(c);
   }
   while (depth-- > 0) re += ')';
-  return new RegExp(`^${re}$`);
-}
-
-/**
- * Compile a Valgrind suppression pattern (coregrind/m_libcbase.c `VG_(string_match)`): `*`
- * matches any run of characters (slashes included), `?` one character, `\` quotes the next one.
- */
-export function valgrindGlob(pattern: string): RegExp {
-  let re = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i] as string;
-    if (c === '*') re += '[\\s\\S]*';
-    else if (c === '?') re += '[\\s\\S]';
-    else if (c === '\\' && i + 1 < pattern.length) re += escapeChar(pattern[++i] as string);
-    else re += escapeChar(c);
-  }
   return new RegExp(`^${re}$`);
 }

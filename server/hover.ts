@@ -5,7 +5,8 @@
 import { MarkupKind, type Hover } from 'vscode-languageserver';
 import { docLinkOf } from './kinds';
 import type { Placed } from './placement';
-import { errorText } from './valgrind-text';
+import { errorText } from '../engine/report/text-writer';
+import { engineView } from './engine-records';
 
 /** The hover for a line of a file, or null when nothing was found there. */
 export function hoverAt(placed: Placed[], path: string, line: number): Hover | null {
@@ -15,7 +16,7 @@ export function hoverAt(placed: Placed[], path: string, line: number): Hover | n
     const rec = p.finding.record;
     const times = rec.count !== undefined && rec.count > 1 ? `, ${rec.count} times` : '';
     const title = `**memcheck** [${rec.kind}](${docLinkOf(rec.kind)}) — ${p.finding.source.label}${times}`;
-    return `${title}\n\n\`\`\`text\n${errorText(rec).join('\n')}\n\`\`\``;
+    return `${title}\n\n\`\`\`text\n${errorText(engineView(rec)).trimEnd()}\n\`\`\``;
   });
   return { contents: { kind: MarkupKind.Markdown, value: blocks.join('\n\n---\n\n') } };
 }

@@ -4,39 +4,31 @@
  * that share the line).
  */
 import type { InlayHint } from 'vscode-languageserver';
+import { leakStateOf, type ErrorKind } from '../engine/errors/error-record';
+import { withCommas } from '../engine/errors/format';
+import { LEAK_STATE_WORDS } from '../engine/errors/records';
+import { engineView } from './engine-records';
 import { isLeak } from './kinds';
 import type { Placed } from './placement';
 import type { ErrorRecord } from './protocol';
 import type { TextSource } from './source-text';
 
-const STATE: Record<string, string> = {
-  Leak_DefinitelyLost: 'definitely lost',
-  Leak_IndirectlyLost: 'indirectly lost',
-  Leak_PossiblyLost: 'possibly lost',
-  Leak_StillReachable: 'still reachable',
-};
-
 /** Order of the parts: worst first. */
-const ORDER = Object.keys(STATE);
-
-/** Thousands separators, as Valgrind prints byte counts (`%'lu`). */
-export function thousands(n: number): string {
-  return Math.trunc(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-}
+const ORDER = ['Leak_DefinitelyLost', 'Leak_IndirectlyLost', 'Leak_PossiblyLost', 'Leak_StillReachable'];
 
 /**
  * Bytes a loss record lost by itself: a definitely lost record also counts the indirectly lost
  * blocks it points to ("32 (16 direct, 16 indirect) bytes"), which have records of their own.
  */
 export function directBytes(rec: ErrorRecord): number {
-  const m = /^\s*[\d,]+ \(([\d,]+) direct, [\d,]+ indirect\)/.exec(rec.what);
-  return m ? Number((m[1] as string).replace(/,/g, '')) : rec.leakedBytes ?? 0;
+  return engineView(rec).record?.leak?.bytes ?? rec.leakedBytes ?? 0;
 }
 
 /** "N bytes <state> in M block(s)", with Valgrind's "(D direct, I indirect)" when they differ. */
 export function leakLabel(kind: string, bytes: number, direct: number, blocks: number): string {
-  const split = direct !== bytes ? ` (${thousands(direct)} direct, ${thousands(bytes - direct)} indirect)` : '';
-  return `${thousands(bytes)}${split} bytes ${STATE[kind] ?? kind} in ${thousands(blocks)} block${blocks === 1 ? '' : 's'}`;
+  const split = direct !== bytes ? ` (${withCommas(direct)} direct, ${withCommas(bytes - direct)} indirect)` : '';
+  const state = leakStateOf(kind as ErrorKind);
+  return `${withCommas(bytes)}${split} bytes ${state ? LEAK_STATE_WORDS[state] : kind} in ${withCommas(blocks)} block${blocks === 1 ? '' : 's'}`;
 }
 
 /** Inlay hints for the leaks placed in one file, within lines [from, to]. */

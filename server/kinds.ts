@@ -1,6 +1,7 @@
 /**
  * What the editor does with each Valgrind error kind: its severity, the manual section that
- * explains it, and how a suppression names it.
+ * explains it, its noun in counts. (How a suppression names it is the engine's business:
+ * suppressions.ts.)
  *
  * Severity choice (documented for users in extension/README.md):
  * - Error: the program did something undefined right there — invalid read/write/jump, bad or
@@ -16,6 +17,8 @@
  * Unknown kinds (a newer Valgrind) are Warnings.
  */
 import { DiagnosticSeverity } from 'vscode-languageserver';
+import { isValueError } from '../engine/report/text-writer';
+import { engineView } from './engine-records';
 import type { ErrorRecord } from './protocol';
 
 const MANUAL = 'https://valgrind.org/docs/manual/';
@@ -68,7 +71,8 @@ const KINDS: Record<string, KindInfo> = {
 
 /** Diagnostic severity of an error (some kinds depend on the message: unaddressable vs undefined). */
 export function severityOf(rec: ErrorRecord): DiagnosticSeverity {
-  if ((rec.kind === 'SyscallParam' || rec.kind === 'ClientCheck') && /unaddressable/i.test(rec.what)) return E;
+  const record = engineView(rec).record;
+  if (record?.syscallParam?.unaddressable === true || record?.unaddressable === true) return E;
   return KINDS[rec.kind]?.severity ?? W;
 }
 
@@ -87,66 +91,13 @@ export function isLeak(kind: string): boolean {
   return kind.startsWith('Leak_');
 }
 
-/** Valgrind's `match-leak-kinds:` word for a leak kind. */
-export function leakKindWord(kind: string): string | undefined {
-  return ({ Leak_DefinitelyLost: 'definite', Leak_IndirectlyLost: 'indirect', Leak_PossiblyLost: 'possible', Leak_StillReachable: 'reachable' } as Record<string, string>)[kind];
-}
-
 /** True for errors about undefined values, where `--track-origins=yes` can tell where they came from. */
 export function isUninitialised(rec: ErrorRecord): boolean {
-  if (rec.kind === 'UninitCondition' || rec.kind === 'UninitValue') return true;
-  return (rec.kind === 'SyscallParam' || rec.kind === 'ClientCheck') && /uninitialised/i.test(rec.what);
+  const record = engineView(rec).record;
+  return record !== undefined && isValueError(record);
 }
 
 /** True when Valgrind recorded where the undefined value was created (`--track-origins=yes`). */
 export function hasOrigin(rec: ErrorRecord): boolean {
-  return rec.aux.some((a) => a.text.startsWith('Uninitialised value was created'));
-}
-
-/**
- * The `Tool:Kind` line and extra lines of a suppression for this error, as Valgrind's
- * `--gen-suppressions` writes them (memcheck/mc_errors.c `MC_(get_error_name)` and
- * `MC_(get_extra_suppression_info)`); undefined for kinds that cannot be suppressed.
- */
-export function suppressionKindOf(rec: ErrorRecord): { kind: string; extra: string[] } | undefined {
-  const size = /of size (\d+)/.exec(rec.what)?.[1];
-  switch (rec.kind) {
-    case 'InvalidRead':
-    case 'InvalidWrite':
-      return size ? { kind: `Memcheck:Addr${size}`, extra: [] } : undefined;
-    case 'UninitValue':
-      return size ? { kind: `Memcheck:Value${size}`, extra: [] } : undefined;
-    case 'UninitCondition': return { kind: 'Memcheck:Cond', extra: [] };
-    case 'SyscallParam': {
-      const param = /^Syscall param (.+?) (?:contains|points to)/.exec(rec.what)?.[1];
-      return param ? { kind: 'Memcheck:Param', extra: [param] } : undefined;
-    }
-    case 'ClientCheck': return { kind: 'Memcheck:User', extra: [] };
-    case 'InvalidFree':
-    case 'MismatchedFree': return { kind: 'Memcheck:Free', extra: [] };
-    case 'Overlap': return { kind: 'Memcheck:Overlap', extra: [] };
-    case 'InvalidJump': return { kind: 'Memcheck:Jump', extra: [] };
-    case 'InvalidMemPool': return { kind: 'Memcheck:Mempool', extra: [] };
-    case 'CoreMemError': {
-      const what = /^(.*) contains unaddressable byte\(s\)$/.exec(rec.what)?.[1];
-      return what ? { kind: 'Memcheck:CoreMem', extra: [what] } : undefined;
-    }
-    case 'FishyValue': {
-      const m = /^Argument '(.+?)' of function (.+?) has a fishy/.exec(rec.what);
-      return { kind: 'Memcheck:FishyValue', extra: m ? [`${m[2]}(${m[1]})`] : [] };
-    }
-    case 'ReallocSizeZero': return { kind: 'Memcheck:ReallocZero', extra: [] };
-    case 'InvalidSizeAndAlignment':
-    case 'InvalidAlignment': return { kind: 'Memcheck:BadAlign', extra: [] };
-    case 'InvalidSize': return { kind: 'Memcheck:UnsafeZeroSize', extra: [] };
-    case 'MismatchedAllocateDeallocateSize': return { kind: 'Memcheck:SizeMismatch', extra: [] };
-    case 'MismatchedAllocateDeallocateAlignment': return { kind: 'Memcheck:AlignMismatch', extra: [] };
-    case 'FdBadClose':
-    case 'FdBadUse':
-    case 'FdNotClosed': return { kind: `CoreError:${rec.kind}`, extra: [] };
-    default: {
-      const word = leakKindWord(rec.kind);
-      return word ? { kind: 'Memcheck:Leak', extra: [`match-leak-kinds: ${word}`] } : undefined;
-    }
-  }
+  return engineView(rec).aux.some((a) => a.role === 'origin');
 }

@@ -8,7 +8,8 @@ import { pathGlob } from './glob';
 import type { Finding } from './findings';
 import type { Anchor, Locator } from './locate';
 import type { Settings } from './settings';
-import { suppresses, type SuppressionEntry } from './suppressions';
+import type { Suppression } from '../engine/errors/suppressions';
+import { suppresses } from './suppressions';
 
 /** A finding with the place it is shown. */
 export interface Placed {
@@ -31,7 +32,7 @@ export interface Placement {
 }
 
 /** Place every finding. */
-export function placeFindings(findings: Finding[], settings: Settings, locator: Locator, entries: SuppressionEntry[]): Placement {
+export function placeFindings(findings: Finding[], settings: Settings, locator: Locator, entries: Suppression[]): Placement {
   const excluded = settings.excludeKinds.map(pathGlob);
   const out: Placement = { placed: [], suppressed: [] };
   for (const finding of findings) {

@@ -68,7 +68,7 @@ export class UnigrindServer {
   private readonly documents = new TextDocuments(TextDocument);
   private readonly store = new FindingStore();
   private readonly xml: XmlSources;
-  private readonly supp = new SuppressionFile();
+  private readonly supp = new SuppressionFile((m) => this.connection.console.warn(m));
   private readonly text = new CachedTextSource((p) => this.openText(p));
   private settings: Settings = { ...DEFAULT_SETTINGS };
   private folders: string[] = [];
@@ -243,7 +243,7 @@ export class UnigrindServer {
     const run = await this.xml.loadExplicit(file);
     this.refreshNow();
     const shown = this.placement.placed.filter((x) => x.finding.source.xmlPath === file).length;
-    return { records: run.errors.length + run.fatalSignals.length, shown };
+    return { records: run.errors.length + run.document.fatalSignals.length, shown };
   }
 
   private addSuppression(arg: unknown): { uri: string; name: string } {

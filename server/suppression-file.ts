@@ -5,16 +5,20 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { Suppression } from '../engine/errors/suppressions';
 import type { SuppressionSpec } from './protocol';
-import { parseSuppressions, renderSuppression, sanitizeName, type SuppressionEntry } from './suppressions';
+import { parseSuppressionFile, renderSuppression, sanitizeName } from './suppressions';
 
 const HEADER = '# Valgrind suppressions (Memcheck). Entries added by unigrind\'s "Add suppression" quick fix.\n';
 
 /** One suppression file, read on demand. */
 export class SuppressionFile {
   private loadedText: string | undefined;
-  private parsed: SuppressionEntry[] = [];
+  private parsed: Suppression[] = [];
   private current: string | undefined;
+
+  /** @param log reports malformed entries (they are skipped) */
+  constructor(private readonly log: (message: string) => void = () => undefined) {}
 
   /** The file's absolute path, or undefined (no workspace folder). */
   get path(): string | undefined {
@@ -22,7 +26,7 @@ export class SuppressionFile {
   }
 
   /** The entries as last read. */
-  get entries(): SuppressionEntry[] {
+  get entries(): Suppression[] {
     return this.parsed;
   }
 
@@ -39,8 +43,14 @@ export class SuppressionFile {
     const changed = filePath !== this.current || text !== this.loadedText;
     this.current = filePath;
     this.loadedText = text;
-    this.parsed = text === undefined ? [] : parseSuppressions(text);
+    // The same text parses the same: malformed entries are reported once, not at every look.
+    if (changed) this.parsed = text === undefined || filePath === undefined ? [] : this.parse(text, filePath);
     return changed;
+  }
+
+  /** The entries of the text; malformed ones are reported and skipped. */
+  private parse(text: string, filePath: string): Suppression[] {
+    return parseSuppressionFile(text, filePath, (e) => this.log(`unigrind: ${e.message} (entry skipped)`));
   }
 
   /**

@@ -32,6 +32,7 @@ export const OPTION_TABLE: Record<string, OptionSpec> = {
   'time-stamp': { kind: 'bool', default: false, help: 'add timestamps to log messages' },
   'child-silent-after-fork': { kind: 'bool', default: false, help: 'omit child output between fork & exec' },
   'track-fds': { kind: { enum: ['no', 'yes', 'all'] }, default: 'no', help: 'track open file descriptors' },
+  'extra-debuginfo-path': { kind: 'string', default: '', help: 'absolute path to search for additional debug symbols, in addition to existing default well known search paths (searched like /usr/lib/debug: by build-id and by debuglink)' },
   'read-var-info': { kind: 'bool', default: false, help: 'read debug info on stack and global variables' },
   'read-inline-info': { kind: 'bool', default: true, help: 'read inlined function calls (default: yes for memcheck, no for none)' },
   'smc-check': { kind: { enum: ['none', 'stack', 'all', 'all-non-file'] }, default: 'all-non-file', help: 'self-modifying code checks' },

@@ -3,6 +3,7 @@
  * stack unwinding, through elfutils libdw (see /work/shared/reference/libdw.md). One instance per
  * guest address space.
  */
+import { resolve as resolvePath } from 'node:path';
 import { demangle } from './demangle';
 import type { StackFrame } from './frame';
 import { scopeChain } from './inlines';
@@ -49,6 +50,20 @@ export interface ModuleInfo {
 export interface DebugInfoOptions {
   /** libdwfl's separate-debug-file search path; default ":.debug:/usr/lib/debug". */
   debugInfoPath?: string;
+}
+
+/** libdwfl's default search path: the object's directory, its .debug subdirectory, /usr/lib/debug. */
+export const DEFAULT_DEBUGINFO_PATH = ':.debug:/usr/lib/debug';
+
+/**
+ * The search path for Valgrind's `--extra-debuginfo-path=DIR`: the default places, then DIR as a
+ * further root like /usr/lib/debug (libdwfl looks there for `.build-id/xx/yyyy.debug` and for
+ * `DIR<object's dir>/<debuglink name>`, as Valgrind does). A relative DIR is taken from the
+ * current directory. Undefined (libdwfl's default) without DIR.
+ */
+export function debugInfoSearchPath(extraDir: string | undefined): string | undefined {
+  if (!extraDir) return undefined;
+  return `${DEFAULT_DEBUGINFO_PATH}:${resolvePath(extraDir)}`;
 }
 
 export class DebugInfo {

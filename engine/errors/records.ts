@@ -111,7 +111,8 @@ export function fishyValue(fn: string, arg: string, value: number, c: Common): E
   return rec;
 }
 
-const STATE_WORDS: Record<LeakState, string> = {
+/** How Valgrind's loss-record lines name each leak state ("… are definitely lost in …"). */
+export const LEAK_STATE_WORDS: Readonly<Record<LeakState, string>> = {
   definite: 'definitely lost',
   indirect: 'indirectly lost',
   possible: 'possibly lost',
@@ -121,7 +122,7 @@ const STATE_WORDS: Record<LeakState, string> = {
 /** The loss-record line: "B bytes in N blocks are <state> in loss record X of Y", with
  * "(D direct, I indirect)" when indirect bytes hang off the record. */
 export function lossRecordText(leak: LeakInfo): string {
-  const tail = `in ${withCommas(leak.blocks)} blocks are ${STATE_WORDS[leak.state]} in loss record ${withCommas(leak.recordNo)} of ${withCommas(leak.totalRecords)}`;
+  const tail = `in ${withCommas(leak.blocks)} blocks are ${LEAK_STATE_WORDS[leak.state]} in loss record ${withCommas(leak.recordNo)} of ${withCommas(leak.totalRecords)}`;
   if (leak.indirectBytes > 0) {
     return `${withCommas(leak.bytes + leak.indirectBytes)} (${withCommas(leak.bytes)} direct, ${withCommas(leak.indirectBytes)} indirect) bytes ${tail}`;
   }

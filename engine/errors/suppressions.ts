@@ -62,6 +62,12 @@ export interface ParseOptions {
   tool?: string;
   /** --num-callers: frame lines beyond it are ignored, as Valgrind does. */
   numCallers?: number;
+  /**
+   * Recover from malformed entries instead of throwing: each error is handed here and the parser
+   * goes on after the entry's closing brace. Valgrind exits on the first one; an editor showing a
+   * file the user is still typing must keep the entries that are well formed.
+   */
+  onSyntaxError?: (error: SuppressionSyntaxError) => void;
 }
 
 /** Valgrind's own cap on stack depth, and so on frame lines. */
@@ -142,9 +148,28 @@ export function parseSuppressions(text: string, file: string, options: ParseOpti
   const bomb = (reason: string): never => { throw new SuppressionSyntaxError(file, lineno, reason); };
   const out: Suppression[] = [];
 
-  for (;;) {
+  while (pos < lines.length) {
+    try {
+      const supp = parseEntry();
+      if (supp) out.push(supp);
+    } catch (e) {
+      if (!(e instanceof SuppressionSyntaxError) || options.onSyntaxError === undefined) throw e;
+      options.onSyntaxError(e);
+      // Resynchronise: the entry ends at its closing brace (perhaps the line that failed), or
+      // where the next one opens (an opening brace that failed as this entry's line is read
+      // again: it cannot be this entry's own, which never fails).
+      const failed = pos > 0 ? lines[pos - 1].text : undefined;
+      if (failed === '}') continue;
+      if (failed === '{') { pos--; continue; }
+      while (pos < lines.length && lines[pos].text !== '}' && lines[pos].text !== '{') pos++;
+      if (pos < lines.length && lines[pos].text === '}') pos++;
+    }
+  }
+  return out;
+
+  /** One entry, from its opening brace; undefined for another tool's entry (skipped). */
+  function parseEntry(): Suppression | undefined {
     let buf = next();
-    if (buf === undefined) break;
     if (buf !== '{') bomb("expected '{' or end-of-file");
     buf = next();
     if (buf === undefined || buf === '}') bomb("unexpected '}'");
@@ -165,7 +190,7 @@ export function parseSuppressions(text: string, file: string, options: ParseOpti
         if (l === undefined) bomb('unexpected end-of-file (when skipping suppression)');
         if (l === '}') break;
       }
-      continue;
+      return undefined;
     }
     if (!(SUPPRESSION_KINDS as readonly string[]).includes(kindName)) bomb('unknown tool suppression type');
     // Value0 is the old spelling of Cond; BadSize the old one of UnsafeZeroSize.
@@ -224,9 +249,8 @@ export function parseSuppressions(text: string, file: string, options: ParseOpti
     if (supp.frames.every((f) => f.type === '...')) {
       bomb('suppression must contain at least one location line which is not "..."');
     }
-    out.push(supp);
+    return supp;
   }
-  return out;
 }
 
 /** Read and parse a suppression file (see parseSuppressions). */
@@ -384,21 +408,27 @@ function generatedFrame(f: ErrorFrame): { fun: string } | { obj: string } {
 const TOOL_NAME = 'Memcheck';
 
 /**
+ * An entry in the text form Valgrind writes and reads: braces alone on their lines, and between
+ * them the name, the `Tool:Kind` line and the extra and frame lines, indented by three spaces.
+ */
+export function suppressionText(name: string, kind: string, lines: readonly string[]): string {
+  return `{\n${[name, kind, ...lines].map((l) => `   ${l}\n`).join('')}}\n`;
+}
+
+/**
  * The text form of the suppression for an error, exactly as --gen-suppressions prints it
  * (ending with a newline), or undefined when the error cannot be suppressed.
  */
 export function generateSuppression(rec: ErrorRecord, options: MatchOptions = {}): string | undefined {
   const kind = suppressionKindOf(rec);
   if (kind === undefined) return undefined;
-  let text = '{\n   <insert_a_suppression_name_here>\n';
-  text += `   ${TOOL_NAME}:${kind}\n`;
   const extra = suppressionExtraOf(rec);
-  if (extra !== undefined && extra !== '') text += `   ${extra}\n`;
+  const lines = extra !== undefined && extra !== '' ? [extra] : [];
   for (const f of printedFrames(rec.stack, options.showBelowMain)) {
     const g = generatedFrame(f);
-    text += 'fun' in g ? `   fun:${g.fun}\n` : `   obj:${g.obj}\n`;
+    lines.push('fun' in g ? `fun:${g.fun}` : `obj:${g.obj}`);
   }
-  return text + '}\n';
+  return suppressionText('<insert_a_suppression_name_here>', `${TOOL_NAME}:${kind}`, lines);
 }
 
 /** The parts of a generated suppression that the XML `<suppression>` element lists. */

@@ -2,7 +2,9 @@
  * memcheck's client requests (memcheck.h, 'M','C' base) and the core heap-like requests a tool
  * implements (MALLOCLIKE/FREELIKE/RESIZEINPLACE blocks, mempools): each a row of a table.
  */
+import type { ErrorFrame } from '../errors/error-record';
 import * as R from '../errors/records';
+import type { ExeContext } from './exe-contexts';
 import type { Memcheck } from './memcheck';
 import type { MempoolResult } from './mempools';
 
@@ -11,9 +13,33 @@ type Handler = (mc: Memcheck, a: number[], raw: bigint[]) => bigint;
 
 const n = (v: bigint): number => Number(BigInt.asUintN(64, v));
 
+/** Length of the request's marker instruction, `xchg %rbx,%rbx`. */
+const XCHG_LEN = 3;
+
+/**
+ * The stack of a client request as Valgrind records it: the request ends Valgrind's superblock,
+ * so its first frame is the instruction after the `xchg %rbx,%rbx` (at -O2 often on the next
+ * source line), where unigrind's trap stops on the xchg itself.
+ */
+function requestPcs(mc: Memcheck): number[] {
+  const pcs = mc.proc.debug.pcsOf(mc.proc.uc, mc.opts.numCallers);
+  if (pcs.length > 0) pcs[0] += XCHG_LEN;
+  return pcs;
+}
+
+/** The request's stack, symbolized, for an error report. */
+function requestStack(mc: Memcheck): ErrorFrame[] {
+  return mc.proc.debug.frames(requestPcs(mc));
+}
+
+/** The request's stack, interned, as the allocation or free context of a client block. */
+function requestContext(mc: Memcheck): ExeContext {
+  return mc.contexts.intern(requestPcs(mc));
+}
+
 // Client-described blocks: a stack of the request, and what failed reported as InvalidMemPool.
 function poolResult(mc: Memcheck, r: MempoolResult, addr: number): bigint {
-  if (!r.ok) mc.report(R.invalidMemPool(mc.common(mc.here(), addr)));
+  if (!r.ok) mc.report(R.invalidMemPool(mc.common(requestStack(mc), addr)));
   return 0n;
 }
 
@@ -25,14 +51,14 @@ const HANDLERS: Record<number, Handler> = {
   [MC + 4]: (mc, a) => {
     const bad = mc.shadow.firstUnaddressable(a[1], a[2]);
     if (bad < 0) return 0n;
-    mc.report(R.clientCheck(true, mc.common(mc.here(), bad)));
+    mc.report(R.clientCheck(true, mc.common(requestStack(mc), bad)));
     return BigInt(bad);
   },
   [MC + 5]: (mc, a) => {
     const bad = mc.shadow.firstUnaddressable(a[1], a[2]);
     const undef = bad >= 0 ? bad : mc.shadow.firstUndefined(a[1], a[2]);
     if (undef < 0) return 0n;
-    mc.report(R.clientCheck(bad >= 0, mc.common(mc.here(), undef)));
+    mc.report(R.clientCheck(bad >= 0, mc.common(requestStack(mc), undef)));
     return BigInt(undef);
   },
   [MC + 6]: (mc, a) => (mc.requestLeakCheck(a[1] === 1 ? 'summary' : 'full'), 0n),
@@ -51,19 +77,19 @@ const HANDLERS: Record<number, Handler> = {
   [MC + 10]: () => 0n, // CREATE_BLOCK: a description only used by address descriptions
   [MC + 11]: (mc, a) => (mc.shadow.makeDefinedIfAddressable(a[1], a[2]), 0n),
   // Core requests a tool implements: heap-like blocks and mempools.
-  0x1301: (mc, a) => (mc.pools.mallocLike(a[1], a[2], a[3], a[4] !== 0, mc.contexts.capture()), 0n),
+  0x1301: (mc, a) => (mc.pools.mallocLike(a[1], a[2], a[3], a[4] !== 0, requestContext(mc)), 0n),
   0x1302: (mc, a) => {
     if (a[1] === 0) return 0n;
-    const r = mc.pools.freeLike(a[1], a[2], mc.contexts.capture());
-    if (!r.ok) mc.report(R.invalidFree(mc.common(mc.here(), a[1])));
+    const r = mc.pools.freeLike(a[1], a[2], requestContext(mc));
+    if (!r.ok) mc.report(R.invalidFree(mc.common(requestStack(mc), a[1])));
     return 0n;
   },
   0x130b: (mc, a) => poolResult(mc, mc.pools.resizeInPlace(a[1], a[2], a[3], a[4]), a[1]),
   0x1303: (mc, a) => poolResult(mc, mc.pools.create(a[1], a[2], a[3] !== 0, { autoFree: (a[4] & 1) !== 0, metapool: (a[4] & 2) !== 0 }), a[1]),
   0x1304: (mc, a) => poolResult(mc, mc.pools.destroy(a[1]), a[1]),
-  0x1305: (mc, a) => poolResult(mc, mc.pools.alloc(a[1], a[2], a[3], mc.contexts.capture()), a[1]),
-  0x1306: (mc, a) => poolResult(mc, mc.pools.free(a[1], a[2], mc.contexts.capture()), a[1]),
-  0x1307: (mc, a) => poolResult(mc, mc.pools.trim(a[1], a[2], a[3], mc.contexts.capture()), a[1]),
+  0x1305: (mc, a) => poolResult(mc, mc.pools.alloc(a[1], a[2], a[3], requestContext(mc)), a[1]),
+  0x1306: (mc, a) => poolResult(mc, mc.pools.free(a[1], a[2], requestContext(mc)), a[1]),
+  0x1307: (mc, a) => poolResult(mc, mc.pools.trim(a[1], a[2], a[3], requestContext(mc)), a[1]),
   0x1308: (mc, a) => poolResult(mc, mc.pools.move(a[1], a[2]), a[1]),
   0x1309: (mc, a) => poolResult(mc, mc.pools.change(a[1], a[2], a[3], a[4]), a[1]),
   0x130a: (mc, a) => (mc.pools.exists(a[1]) ? 1n : 0n),

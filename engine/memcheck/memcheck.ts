@@ -204,7 +204,7 @@ export class Memcheck implements SyscallObserver, MallocChecker, StrMemChecker {
     const ctx = this.callContext(call);
     const live = this.heap.findLive(addr);
     if (live && this.opts.showMismatchedFrees && isMismatchedFree(live.kind, FAMILY_DEALLOC[family])) {
-      this.report(R.mismatchedFree(this.common(this.framesOf(ctx), addr, false)));
+      this.report(R.mismatchedFree(this.common(this.framesOf(ctx), addr)));
     }
     const r = this.heap.free(addr, ctx);
     if (!r.ok) this.report(R.invalidFree(this.common(this.framesOf(ctx), addr)));

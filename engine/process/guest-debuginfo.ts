@@ -5,7 +5,7 @@
  * one pay nothing.
  */
 import { DWARF_REGS } from '../cpu/x86-const';
-import { DebugInfo, StackFrame } from '../debuginfo/debuginfo';
+import { DebugInfo, DebugInfoOptions, StackFrame } from '../debuginfo/debuginfo';
 import { GuestMemory, pageFloor, Region } from '../memory/guest-memory';
 import type { Unicorn } from '../cpu/unicorn';
 
@@ -21,7 +21,8 @@ export class GuestDebugInfo {
   private readonly moduleListeners: ModuleListener[] = [];
   private readonly regs = new BigUint64Array(17);
 
-  constructor(private readonly mem: GuestMemory) {
+  /** @param options for libdw's session, created when first needed (`debugInfoPath`: --extra-debuginfo-path). */
+  constructor(private readonly mem: GuestMemory, private readonly options: DebugInfoOptions = {}) {
     mem.listen({
       mapped: (r) => this.onMapped(r),
       // An object is gone when the page holding its start is unmapped; ld.so's MAP_FIXED
@@ -57,7 +58,7 @@ export class GuestDebugInfo {
 
   /** The libdw session, with every object reported so far. */
   get(): DebugInfo {
-    if (!this.info) this.info = new DebugInfo();
+    if (!this.info) this.info = new DebugInfo(this.options);
     const info = this.info;
     for (const p of this.pending.splice(0)) {
       try {

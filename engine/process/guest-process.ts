@@ -30,6 +30,8 @@ export interface ProcessOptions {
   traceSyscalls: boolean;
   log: Log;
   observer?: SyscallObserver;
+  /** libdwfl's search path for separate debug files (see debugInfoSearchPath); libdw's default when absent. */
+  debugInfoPath?: string;
 }
 
 /** Time slice of a thread while others are runnable, and the longest stretch without yielding to the event loop. */
@@ -42,7 +44,7 @@ export class GuestProcess {
   readonly mem = new GuestMemory(this.uc);
   readonly fds = new FdTable();
   /** libdw's view of the guest, fed by the address-space listener from the first mapping on. */
-  readonly debug = new GuestDebugInfo(this.mem);
+  readonly debug: GuestDebugInfo;
   /** Valgrind client requests found in the guest's code. */
   readonly clientRequests: ClientRequests;
   readonly kernel: Kernel;
@@ -102,6 +104,7 @@ export class GuestProcess {
   private readonly hostSignals: number[] = [];
 
   constructor(readonly opts: ProcessOptions) {
+    this.debug = new GuestDebugInfo(this.mem, { debugInfoPath: opts.debugInfoPath });
     this.observer = opts.observer ?? NO_OBSERVER;
     this.clientRequests = new ClientRequests(this);
     this.kernel = new Kernel(this);

@@ -22,7 +22,15 @@ export interface FrameTextOptions {
  * `0xIP: fn (in ???)`, `0xIP: ??? (in /obj)` or `0xIP: ???`.
  */
 export function frameText(f: ErrorFrame, options: FrameTextOptions = {}): string {
-  let s = `${hexUpper(f.ip)}: ${f.fn ?? '???'}`;
+  return `${hexUpper(f.ip)}: ${frameLocationText(f, options)}`;
+}
+
+/**
+ * The part of frameText after the address (`fn (file:line)`, …): what an editor shows next to a
+ * link to the line, where the address says nothing.
+ */
+export function frameLocationText(f: Omit<ErrorFrame, 'ip'>, options: FrameTextOptions = {}): string {
+  let s = f.fn ?? '???';
   if (f.file !== undefined) {
     let dir = '';
     const prefixes = options.fullpathAfter ?? [];

@@ -276,8 +276,9 @@ function stackSizeHint(mainStackSize: number): string {
     + ` The main thread stack size used in this run was ${mainStackSize}.\n`;
 }
 
-/** Errors after which memcheck hints at --track-origins (its `any_value_errors`). */
-function isValueError(rec: ErrorRecord): boolean {
+/** Errors after which memcheck hints at --track-origins (its `any_value_errors`): those about
+ * undefined values, whose origin that option would show. */
+export function isValueError(rec: ErrorRecord): boolean {
   switch (rec.kind) {
     case 'UninitValue':
     case 'UninitCondition': return true;
@@ -289,7 +290,7 @@ function isValueError(rec: ErrorRecord): boolean {
 
 /** The text body of an error (without prefixes or the trailing empty line): primary line,
  * stack, auxiliary lines each with their stacks. */
-export function errorText(rec: ErrorRecord, options: { showBelowMain?: boolean; fullpathAfter?: readonly string[] } = {}): string {
+export function errorText(rec: Pick<ErrorRecord, 'what' | 'stack' | 'aux'>, options: { showBelowMain?: boolean; fullpathAfter?: readonly string[] } = {}): string {
   const lines: string[] = [rec.what];
   lines.push(...stackTextLines(printedFrames(rec.stack, options.showBelowMain), options));
   for (const a of rec.aux) {

@@ -21,8 +21,17 @@ export interface ReadSuppression {
   rawText?: string;
 }
 
+/** Where an `<error>` stands in the document: what an editor needs to point at it, and whether
+ * the document (still being written, or cut short) ended inside it. */
+export interface ErrorPlace {
+  /** 1-based line of the `<error>` tag. */
+  line: number;
+  /** False when the document ended before `</error>`: the error may lack its later parts. */
+  complete: boolean;
+}
+
 /** An error read from the document. */
-export interface ReadError {
+export interface ReadError extends ErrorPlace {
   unique: number;
   record: ErrorRecord;
   suppression?: ReadSuppression;
@@ -30,11 +39,13 @@ export interface ReadError {
   afterFinished: boolean;
 }
 
-/** An error whose `<kind>` this reader does not know (kept, not interpreted). */
-export interface UnknownKindError {
+/**
+ * An error whose `<kind>` this reader does not know (a newer Valgrind's, or another tool's): not
+ * interpreted, but its parts common to every error are read, so that it can still be shown.
+ */
+export interface UnknownKindError extends ErrorPlace, Pick<ErrorRecord, 'what' | 'stack' | 'aux' | 'tid' | 'threadName'> {
   unique: number;
   kind: string;
-  what: string;
 }
 
 /** Top-level items in document order. */
@@ -130,7 +141,7 @@ function parseSuppression(el: XmlElement): ReadSuppression {
 }
 
 /** Guess what an auxiliary line is about from its wording. */
-function auxRole(text: string): AuxRole {
+export function auxRole(text: string): AuxRole {
   if (/^Address 0x[0-9a-f]+ is .* free'd$/.test(text)) return 'freed';
   if (text === "Block was alloc'd at") return 'allocated';
   if (text.startsWith('Uninitialised value was created')) return 'origin';
@@ -149,40 +160,48 @@ function parseError(el: XmlElement, afterFinished: boolean, unknown: UnknownKind
   const kindText = (childText(el, 'kind') ?? '').trim();
   const xwhat = child(el, 'xwhat');
   const what = stripQuirkNewline(xwhat ? childText(xwhat, 'text') ?? '' : childText(el, 'what') ?? '');
-  if (!(ERROR_KINDS as readonly string[]).includes(kindText)) {
-    unknown.push({ unique, kind: kindText, what });
-    return undefined;
-  }
-  const kind = kindText as ErrorKind;
-  const rec: ErrorRecord = { kind, what, stack: [], aux: [], tid: toNumber(childText(el, 'tid')) ?? 0 };
-  const threadName = childText(el, 'threadname'); if (threadName !== undefined) rec.threadName = threadName;
-  const fd = toNumber(childText(el, 'fd'));
-  if (fd !== undefined) {
-    const p = childText(el, 'path');
-    rec.fd = p !== undefined ? { fd, path: p } : { fd };
-  }
+  const place: ErrorPlace = { line: el.line, complete: el.closed };
+  const tid = toNumber(childText(el, 'tid')) ?? 0;
+  const threadName = childText(el, 'threadname');
+  // Stacks and auxiliary lines interleave: each stack after the first belongs to the line before it.
+  const stack: ErrorFrame[] = [];
+  const aux: AuxItem[] = [];
   let sawPrimary = false;
   let suppression: ReadSuppression | undefined;
   for (const c of elements(el)) {
     if (c.name === 'stack') {
       const frames = parseStack(c);
-      if (!sawPrimary) { rec.stack = frames; sawPrimary = true; continue; }
-      const last = rec.aux[rec.aux.length - 1];
+      if (!sawPrimary) { stack.push(...frames); sawPrimary = true; continue; }
+      const last = aux[aux.length - 1];
       if (last && !last.stack) last.stack = frames;
-      else rec.aux.push({ text: '', stack: frames, role: 'other' });
+      else aux.push({ text: '', stack: frames, role: 'other' });
     } else if (c.name === 'auxwhat') {
       const text = textOf(c);
-      rec.aux.push({ text, role: auxRole(text) });
+      aux.push({ text, role: auxRole(text) });
     } else if (c.name === 'xauxwhat') {
       const text = childText(c, 'text') ?? '';
       const source: NonNullable<AuxItem['source']> = {};
       const file = childText(c, 'file'); if (file !== undefined) source.file = file;
       const line = toNumber(childText(c, 'line')); if (line !== undefined) source.line = line;
       const dir = childText(c, 'dir'); if (dir !== undefined) source.dir = dir;
-      rec.aux.push({ text, source, role: auxRole(text) });
+      aux.push({ text, source, role: auxRole(text) });
     } else if (c.name === 'suppression') {
       suppression = parseSuppression(c);
     }
+  }
+  if (!(ERROR_KINDS as readonly string[]).includes(kindText)) {
+    const u: UnknownKindError = { unique, kind: kindText, what, stack, aux, tid, ...place };
+    if (threadName !== undefined) u.threadName = threadName;
+    unknown.push(u);
+    return undefined;
+  }
+  const kind = kindText as ErrorKind;
+  const rec: ErrorRecord = { kind, what, stack, aux, tid };
+  if (threadName !== undefined) rec.threadName = threadName;
+  const fd = toNumber(childText(el, 'fd'));
+  if (fd !== undefined) {
+    const p = childText(el, 'path');
+    rec.fd = p !== undefined ? { fd, path: p } : { fd };
   }
   completeFromWhat(rec);
   if (xwhat && leakStateOf(kind) && rec.leak) {
@@ -191,7 +210,7 @@ function parseError(el: XmlElement, afterFinished: boolean, unknown: UnknownKind
     if (blocks !== undefined) rec.leak.blocks = blocks;
   }
   if (suppression) fillMangledNames(rec.stack, suppression);
-  const out: ReadError = { unique, record: rec, afterFinished };
+  const out: ReadError = { unique, record: rec, afterFinished, ...place };
   if (suppression) out.suppression = suppression;
   return out;
 }

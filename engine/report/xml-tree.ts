@@ -12,6 +12,9 @@ export interface XmlElement {
   children: (XmlElement | string)[];
   /** False when the input ended before the element's end tag. */
   closed: boolean;
+  /** 1-based line of the start tag (0 for the synthetic document root), so that a reader can
+   * point an editor at the element. */
+  line: number;
 }
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
@@ -37,11 +40,19 @@ function parseAttributes(s: string): Record<string, string> {
 
 /** Parse text into a synthetic root element whose children are the top-level nodes. */
 export function parseXmlTree(text: string): XmlElement {
-  const root: XmlElement = { name: '#document', attributes: {}, children: [], closed: true };
+  const root: XmlElement = { name: '#document', attributes: {}, children: [], closed: true, line: 0 };
   const stack: XmlElement[] = [root];
   const top = () => stack[stack.length - 1];
   let i = 0;
   const n = text.length;
+  // Lines are counted lazily, up to the start tag being read, so the cost stays one pass.
+  let line = 1;
+  let counted = 0;
+  const lineAt = (pos: number): number => {
+    for (let nl = text.indexOf('\n', counted); nl >= 0 && nl < pos; nl = text.indexOf('\n', nl + 1)) line++;
+    counted = pos;
+    return line;
+  };
   while (i < n) {
     const lt = text.indexOf('<', i);
     if (lt < 0) { top().children.push(decodeEntities(text.slice(i))); break; }
@@ -76,7 +87,7 @@ export function parseXmlTree(text: string): XmlElement {
         const inner = selfClosing ? body.slice(0, -1) : body;
         const m = /^([^\s/>]+)\s*([\s\S]*)$/.exec(inner.trim());
         if (!m) continue;
-        const el: XmlElement = { name: m[1], attributes: parseAttributes(m[2]), children: [], closed: selfClosing };
+        const el: XmlElement = { name: m[1], attributes: parseAttributes(m[2]), children: [], closed: selfClosing, line: lineAt(lt) };
         top().children.push(el);
         if (!selfClosing) stack.push(el);
       }

@@ -205,7 +205,7 @@ export class XmlWriter {
     }
     s += '</errorcounts>\n\n';
     const verbosity = this.o.verbosity ?? 1;
-    if (this.o.showErrorList ?? verbosity >= 1) {
+    if (this.o.showErrorList || verbosity >= 1) {
       s += '<suppcounts>\n';
       for (const u of m ? m.usedSuppressions() : []) {
         s += `  <pair>\n    <count>${u.count}</count>\n    <name>${xmlEscape(u.suppression.name)}</name>\n  </pair>\n`;

@@ -24,6 +24,7 @@ import { Memcheck } from '../memcheck/memcheck';
 import { parseLeakHeuristics } from '../memcheck/leak-check';
 import type { Options } from '../cli/options';
 import type { StackFrame } from '../debuginfo/frame';
+import { debugInfoSearchPath } from '../debuginfo/debuginfo';
 import { ipGroups } from '../errors/stack';
 
 /** How a run ended, for the exit status. */
@@ -53,14 +54,19 @@ export class Session {
   private readonly showLeakKinds: Set<LeakState>;
   private readonly errorsForLeakKinds: Set<LeakState>;
 
+  /**
+   * @param logSink where the text log goes when neither --log-file nor --log-fd was given (the
+   *   debug adapter shows it in the debug console); by default a copy of --log-fd (stderr).
+   */
   constructor(readonly opts: Options, readonly prog: string, readonly args: string[], env: Record<string, string | undefined>,
-    readonly toolArgs: string[]) {
+    readonly toolArgs: string[], logSink?: LogSink) {
     const pid = process.pid;
     const tool = opts.tool as 'memcheck' | 'none';
     const ctx = { pid, env: process.env, cwd: process.cwd() };
+    const logFdGiven = toolArgs.some((a) => a.startsWith('--log-fd='));
     const logTarget = opts['log-file']
       ? openLogTarget({ file: opts['log-file'], option: '--log-file' }, ctx)
-      : { sink: dupSink(opts['log-fd'] as number), toFile: false };
+      : logSink && !logFdGiven ? { sink: logSink, toFile: false } : { sink: dupSink(opts['log-fd'] as number), toFile: false };
     const command = [prog, ...args];
     const verbosity = opts.quiet ? 0 : opts.verbose ? 2 : 1;
     const kinds = (o: string): Set<LeakState> => {
@@ -89,7 +95,10 @@ export class Session {
     const log = new Log(0, pid);
     // Engine warnings go through the text writer's sink with the ==PID== prefix.
     log.line = (t = '') => this.text.umsg(t + '\n');
-    this.launched = launch(prog, args, env, { traceSyscalls: opts['trace-syscalls'], log, devices: this.xenDevices() });
+    this.launched = launch(prog, args, env, {
+      traceSyscalls: opts['trace-syscalls'], log, devices: this.xenDevices(),
+      debugInfoPath: debugInfoSearchPath(opts['extra-debuginfo-path'] as string),
+    });
     this.proc = this.launched.proc;
     this.proc.clientRequests.print = (t) => logTarget.sink.write(`**${pid}** ${t}`);
     if (tool === 'memcheck') {

@@ -10,8 +10,10 @@
  * node_modules), so the script assembles one in a temporary staging folder and runs vsce there:
  *
  *   stage/package.json     extension/package.json without scripts and devDependencies
- *   stage/README.md        extension/README.md
- *   stage/dist/{engine,adapter,server,extension}   the compiled code (no tests, no benches)
+ *   stage/README.md        extension/README.md, with extension/media/ (its pictures)
+ *   stage/dist/{engine,adapter,server,extension}   the compiled code (no tests, no benches), and
+ *                          the data files beside its sources (engine/errors/default.supp), which
+ *                          tsc does not copy
  *   stage/node_modules/    the production dependency trees of the root and of extension/,
  *                          as `npm ls --omit=dev --parseable` lists them (npm's own resolution,
  *                          so no package is guessed and no dev tool slips in)
@@ -84,6 +86,23 @@ function copyPackage(from, to) {
   });
 }
 
+/**
+ * Copy the data files of a source folder (what is neither TypeScript nor documentation) to the
+ * same places under the compiled folder: modules find them beside themselves at run time.
+ * @param {string} from @param {string} to
+ */
+function copyDataFiles(from, to) {
+  for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
+    const src = path.join(from, entry.name);
+    if (entry.isDirectory()) {
+      if (entry.name !== 'node_modules') copyDataFiles(src, path.join(to, entry.name));
+    } else if (entry.isFile() && !/\.(?:ts|md)$/.test(entry.name)) {
+      fs.mkdirSync(to, { recursive: true });
+      fs.copyFileSync(src, path.join(to, entry.name));
+    }
+  }
+}
+
 /** @param {string} dir */
 function versionOf(dir) {
   return JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).version;
@@ -100,7 +119,11 @@ function main() {
     // Code.
     for (const dir of SHIPPED) {
       const from = path.join(DIST, dir);
-      if (fs.existsSync(from)) fs.cpSync(from, path.join(stage, 'dist', dir), { recursive: true });
+      if (!fs.existsSync(from)) continue;
+      fs.cpSync(from, path.join(stage, 'dist', dir), { recursive: true });
+      // The extension's sources sit in extension/src; its other folders are not code.
+      const sources = path.join(ROOT, dir === 'extension' ? path.join('extension', 'src') : dir);
+      copyDataFiles(sources, path.join(stage, 'dist', dir === 'extension' ? path.join('extension', 'src') : dir));
     }
     // Runtime dependencies: the root's (engine, adapter, server) and the extension's own.
     const rootPkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
@@ -125,13 +148,17 @@ function main() {
     for (const doc of ['README.md', 'CHANGELOG.md']) {
       if (fs.existsSync(path.join(EXT, doc))) fs.copyFileSync(path.join(EXT, doc), path.join(stage, doc));
     }
+    if (fs.existsSync(path.join(EXT, 'media'))) fs.cpSync(path.join(EXT, 'media'), path.join(stage, 'media'), { recursive: true });
     fs.writeFileSync(path.join(stage, '.vscodeignore'), ['**/*.map', '**/*.ts', '!**/*.d.ts', ''].join('\n'));
 
     const out = opts.out ?? path.join(DIST, `${manifest.name}-${manifest.version}-${TARGET}.vsix`);
     fs.mkdirSync(path.dirname(out), { recursive: true });
     const vsce = path.join(EXT, 'node_modules', '.bin', 'vsce');
     if (!fs.existsSync(vsce)) fail('vsce not installed: run npm install --prefix extension');
-    const r = spawnSync(vsce, ['package', '--allow-missing-repository', '--skip-license', '--target', TARGET, '--out', out], {
+    // --no-rewrite-relative-links: the README's pictures ship in the package (media/), where VS
+    // Code's extension page finds them; vsce would otherwise demand a repository URL to make
+    // them absolute.
+    const r = spawnSync(vsce, ['package', '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links', '--target', TARGET, '--out', out], {
       cwd: stage,
       stdio: 'inherit',
     });

@@ -256,7 +256,16 @@ function resolveCall(op: number, args: readonly bigint[], env: CheckEnv, site: s
   // Envelope: header first (its offsets do not depend on the version), then version, then cmd.
   const ptr = Number(BigInt.asUintN(64, args[shape.arg] ?? 0n));
   const head = frame({ release: LATEST, base: ptr, layout: layoutOf(shape.type, LATEST), prefix: '', label: `${site} ${decl.name}`, where: decl.name });
-  fields(head, shape.header, phase, 'in');
+  // The selectors (cmd, interface_version) are named after the hypercall alone; the other
+  // header members (domctl's `domain`) are inputs of the sub-op and are named with it once it
+  // is known (`domctl getdomaininfo domain`), or with the hypercall alone when it is not.
+  const selectors = new Set<Path>([shape.cmd, ...(shape.version ? [shape.version.field] : [])]);
+  fields(head, shape.header.filter((p) => selectors.has(p)), phase, 'in');
+  const rest = shape.header.filter((p) => !selectors.has(p));
+  const unresolved = (): Resolved => {
+    fields(head, rest, phase, 'in');
+    return none(decl.name, decl, shape.arg);
+  };
   let release = release0;
   let cmd: number;
   let version: number | undefined;
@@ -264,24 +273,25 @@ function resolveCall(op: number, args: readonly bigint[], env: CheckEnv, site: s
     cmd = Number(member(head, shape.cmd) ?? 0n);
     if (shape.version) version = Number(member(head, shape.version.field) ?? 0n);
   } catch (e) {
-    if (e instanceof GuestFault) return none(decl.name, decl, shape.arg);
+    if (e instanceof GuestFault) return unresolved();
     throw e;
   }
   if (shape.version && version !== undefined) {
     const r = shape.version.release(version);
     if (r === undefined) {
       if (phase === 'pre') env.warn(`WARNING: unhandled Xen ${decl.name} interface version 0x${version.toString(16)}`);
-      return none(decl.name, decl, shape.arg);
+      return unresolved();
     }
     release = r;
   }
   const sub = findSub(decl, cmd, release);
   if (!sub) {
     if (phase === 'pre') env.warn(`WARNING: unhandled Xen ${decl.name} sub-op ${cmd}${version !== undefined ? ` (interface version 0x${version.toString(16)})` : ''}`);
-    return none(decl.name, decl, shape.arg);
+    return unresolved();
   }
   const layout = layoutOf(shape.type, release);
   const label = `${decl.name} ${sub.name}`;
+  fields({ ...head, label: `${site} ${label}` }, rest, phase, 'in');
   const memberPath = sub.member ? `u.${sub.member}` : undefined;
   const mr = memberPath ? resolve(layout, memberPath) : undefined;
   const fr = frame({

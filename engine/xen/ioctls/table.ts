@@ -43,8 +43,10 @@ export const IOCTLS: readonly IoctlDecl[] = [
   d('privcmd', 'mmapbatch_v2', 'P', 4, I.privcmdMmapbatchV2, 32, [IN('num', 'dom', 'addr', 'arr', 'err'),
     BUF({ ptr: 'arr', elem: 'u64', count: { field: 'num' }, dir: 'in' }),
     BUF({ ptr: 'err', elem: 'i32', count: { field: 'num' }, dir: 'out' })]),
-  // The first buffer is a struct xen_dm_op; the kernel passes all buffers to Xen.
-  d('privcmd', 'dm_op', 'P', 5, I.privcmdDmOp, 16, [IN('dom', 'num', 'ubufs'),
+  // The first buffer is a struct xen_dm_op; the kernel passes all buffers to Xen. With num 0
+  // (libxendevicemodel's open-time probe) Linux returns before it looks at ubufs.
+  d('privcmd', 'dm_op', 'P', 5, I.privcmdDmOp, 16, [IN('dom', 'num'),
+    { when: 'num', then: [IN('ubufs')] },
     BUF({ ptr: 'ubufs', elem: I.privcmdDmOpBuf, count: { field: 'num' }, dir: 'in' }),
     { when: 'num', then: [BUF({ ptr: 'ubufs', elem: I.privcmdDmOpBuf, count: 1, dir: 'none', name: '*ubufs', each: [BUF({ ptr: 'uptr', elem: dmOp, count: 1, dir: 'none', name: '*ubufs[0].uptr', each: DM_OP_RULES })] })] }]),
   d('privcmd', 'restrict', 'P', 6, I.privcmdRestrict, 2, [IN('dom')]),

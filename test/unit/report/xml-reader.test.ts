@@ -33,7 +33,8 @@ describe('xml reader', () => {
     assert.equal(r0.aux[0].role, 'address');
     assert.deepEqual(r0.aux[0].stack, [{ ip: 0x4841888, fn: 'malloc' }]);
     assert.deepEqual(doc.errors[1].record.fd, { fd: 3, path: '/tmp/out.txt' });
-    assert.deepEqual(doc.unknownErrors, [{ unique: 2, kind: 'SomeFutureKind', what: 'Something new' }]);
+    assert.deepEqual(doc.unknownErrors, [{ unique: 2, kind: 'SomeFutureKind', what: 'Something new', stack: [], aux: [], tid: 1, line: 79, complete: true }]);
+    assert.deepEqual(doc.errors.map((e) => [e.line, e.complete]), [[33, true], [64, true], [122, true]]);
     assert.deepEqual(doc.errors[2].record.leak, { state: 'definite', bytes: 1000, indirectBytes: 24, blocks: 2, recordNo: 1, totalRecords: 1 });
   });
 
@@ -62,6 +63,8 @@ describe('xml reader', () => {
     const d = readValgrindXml(cut);
     assert.equal(d.complete, false);
     assert.deepEqual(d.errors.map((e) => e.record.kind), ['ReallocSizeZero']);
+    // The error the cut fell into is read as far as it goes, and says so.
+    assert.deepEqual(d.unknownErrors.map((e) => [e.kind, e.complete]), [['', false]]);
     assert.equal(d.errors[0].record.stack.length, 2);
   });
 

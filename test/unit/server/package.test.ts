@@ -52,6 +52,8 @@ describe('the .vsix package', () => {
     const ext = path.join(unpacked, 'extension');
     assert.ok(fs.existsSync(path.join(ext, manifest.main)), manifest.main);
     assert.ok(fs.existsSync(path.join(ext, 'dist', 'server', 'main.js')));
+    // Data files tsc does not copy, found beside the compiled modules at run time.
+    if (fs.existsSync(path.join(ROOT, 'dist', 'engine'))) assert.ok(fs.existsSync(path.join(ext, 'dist', 'engine', 'errors', 'default.supp')), 'default.supp is missing');
     const debuggerDecl = manifest.contributes.debuggers.find((d) => d.type === 'unigrind');
     assert.equal(debuggerDecl?.program, './dist/adapter/main.js');
     if (fs.existsSync(path.join(ROOT, 'dist', 'adapter', 'main.js'))) assert.ok(fs.existsSync(path.join(ext, debuggerDecl.program)));

@@ -1,6 +1,7 @@
 /**
- * The server's Valgrind XML reader, on XML written by the real Valgrind at test time (protocol 4)
- * and on a protocol 5/6 document written after Valgrind's specification.
+ * Valgrind XML as the server reads it (the engine's reader, turned into protocol records), on XML
+ * written by the real Valgrind at test time (protocol 4) and on a protocol 5/6 document written
+ * after Valgrind's specification.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -24,11 +25,11 @@ describe('valgrind-xml reader', () => {
   after(() => ws.remove());
 
   it('reads the header and the client argv', () => {
-    assert.equal(leaky.protocolVersion, 4);
-    assert.equal(leaky.tool, 'memcheck');
-    assert.equal(typeof leaky.pid, 'number');
-    assert.equal(leaky.argv?.exe, ws.programs.leaky);
-    assert.equal(leaky.complete, true);
+    assert.equal(leaky.document.protocolVersion, 4);
+    assert.equal(leaky.document.protocolTool, 'memcheck');
+    assert.equal(typeof leaky.document.pid, 'number');
+    assert.equal(leaky.document.argv?.exe, ws.programs.leaky);
+    assert.equal(leaky.document.complete, true);
   });
 
   it('reads every error with kind, what and the primary stack', () => {
@@ -84,7 +85,7 @@ describe('valgrind-xml reader', () => {
   it('reads a document still being written up to its last complete error', () => {
     const cut = leakyXml.indexOf('<kind>Leak_IndirectlyLost</kind>');
     const partial = parseValgrindXml(leakyXml.slice(0, cut));
-    assert.equal(partial.complete, false);
+    assert.equal(partial.document.complete, false);
     const before = leakyXml.slice(0, cut).split('<error>').length - 2; // errors opened before the cut, minus the cut one
     assert.equal(partial.errors.length, before);
     assert.ok(partial.errors.every((e) => e.stack.length > 0));
@@ -100,8 +101,8 @@ describe('valgrind-xml reader', () => {
 
   it('reads protocol 5 fd errors and protocol 6 summaries, and keeps unknown kinds', () => {
     const run = parseValgrindXml(fs.readFileSync(path.join(FIXTURES, 'protocol6.xml'), 'utf8'));
-    assert.equal(run.protocolVersion, 6);
-    assert.deepEqual(run.argv, { exe: './server', args: ['--port', '8080'] });
+    assert.equal(run.document.protocolVersion, 6);
+    assert.deepEqual(run.document.argv, { exe: './server', args: ['--port', '8080'] });
     const fd = run.errors[0]!;
     assert.equal(fd.kind, 'FdBadClose');
     assert.equal(fd.fd, 7);
@@ -111,13 +112,13 @@ describe('valgrind-xml reader', () => {
     assert.equal(fd.aux[0]!.stack?.[1]!.line, 61);
     assert.equal(run.errors[1]!.kind, 'SomeFutureKind');
     assert.equal(run.errors[1]!.count, 3);
-    assert.deepEqual(run.summaries.inUseAtExit, { bytes: 91136, blocks: 3 });
-    assert.deepEqual(run.summaries.totalHeapUsage, { allocs: 1204, frees: 1201, bytesAllocated: 2097152 });
-    assert.equal(run.summaries.allHeapBlocksFreed, false);
-    assert.deepEqual(run.summaries.leaks?.possiblyLost, { bytes: 90112, blocks: 1 });
-    assert.deepEqual(run.summaries.leaks?.stillReachable, { bytes: 1024, blocks: 2 });
-    assert.deepEqual(run.summaries.errors, { errors: 6, contexts: 3, suppressed: 5, suppressedContexts: 1 });
-    assert.deepEqual(run.suppCounts, [{ name: 'glibc-dl-init', count: 5 }]);
+    const doc = run.document;
+    assert.deepEqual(doc.heapSummary, { inUseBytes: 91136, inUseBlocks: 3, allocs: 1204, frees: 1201, bytesAllocated: 2097152 });
+    assert.equal(doc.allHeapBlocksFreed, false);
+    assert.deepEqual(doc.leakSummary?.possible, { bytes: 90112, blocks: 1 });
+    assert.deepEqual([doc.leakSummary?.reachable?.bytes, doc.leakSummary?.reachable?.blocks], [1024, 2]);
+    assert.deepEqual(doc.errorSummary, { errors: 6, contexts: 3, suppressed: 5, suppressedContexts: 1 });
+    assert.deepEqual(doc.suppCounts, [{ name: 'glibc-dl-init', count: 5 }]);
     assert.equal(run.errors[2]!.leakedBytes, 90112);
   });
 });

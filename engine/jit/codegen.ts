@@ -1,0 +1,221 @@
+/**
+ * IR → JavaScript: each superblock becomes one function, compiled with `new Function`, with the
+ * same contract as the interpreter (interp.ts): it runs the block over the guest state and a
+ * memory interface and says how it was left.
+ *
+ * The IR is flat and in SSA form, so every statement prints as one line and every temporary as
+ * one `const`. 64-bit arithmetic stays on BigInts wrapped in BigInt.asUintN(64, …), which V8's
+ * optimising compiler lowers to machine integers when the values do not escape; guest registers
+ * are read and written through the state's BigUint64Array. Common operations are inlined;
+ * the rest call the interpreter's own definitions (ops.ts), so both agree by construction.
+ *
+ * Generated code for `add rax, rbx` (a Get, an Add, the flag thunk, a Put):
+ *   const t0 = u64[0];
+ *   const t1 = u64[3];
+ *   const t2 = BigInt.asUintN(64, t0 + t1);
+ *   u64[17] = 4n; u64[18] = t0; u64[19] = t1; u64[20] = 0n;
+ *   u64[0] = t2;
+ */
+import { GuestState, OFF } from './guest-state';
+import { PURE_HELPERS } from './helpers';
+import type { BlockExit, InterpEnv } from './interp';
+import { Atom, Binop, Conv, Expr, IRSB, Stmt, Ty, tyBytes, UnopSame } from './ir';
+import { GuestMemoryFault } from './memory';
+import { evalBinop, evalConv, evalUnop } from './ops';
+
+/** A compiled block: call it like interpret(sb, state, env). */
+export type CompiledBlock = (s: GuestState, env: InterpEnv) => BlockExit;
+
+type Generated = (u64: BigUint64Array, dv: DataView, b8: Uint8Array, mem: InterpEnv['mem'],
+  dirty: InterpEnv['dirty'], K: Runtime) => number;
+
+/** What generated code calls besides memory and dirty helpers. */
+interface Runtime {
+  readonly unop: typeof evalUnop;
+  readonly binop: typeof evalBinop;
+  readonly conv: typeof evalConv;
+  readonly helpers: Readonly<Record<string, (...a: bigint[]) => bigint>>;
+  /** The address of the instruction running when a memory fault happened. */
+  ia: number;
+}
+
+const HELPER_FNS: Record<string, (...a: bigint[]) => bigint> = Object.fromEntries(
+  Object.entries(PURE_HELPERS).map(([k, h]) => [k, h.fn]));
+
+const RIP_SLOT = OFF.RIP >> 3;
+
+/** Compiles a block. */
+export function compileBlock(sb: IRSB): CompiledBlock {
+  const src = generate(sb);
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  const fn = new Function('u64', 'dv', 'b8', 'mem', 'dirty', 'K', src) as Generated;
+  const exits: BlockExit[] = [];
+  let ia = sb.addr;
+  for (const s of sb.stmts) {
+    if (s.tag === 'imark') ia = s.addr;
+    if (s.tag === 'exit') exits.push({ next: s.dst, jk: s.jk, insnAddr: ia });
+  }
+  const lastInsn = ia;
+  const K: Runtime = { unop: evalUnop, binop: evalBinop, conv: evalConv, helpers: HELPER_FNS, ia: 0 };
+  return (s, env) => {
+    let k: number;
+    try {
+      k = fn(s.u64, s.dv, s.bytes, env.mem, env.dirty, K);
+    } catch (e) {
+      if (e instanceof GuestMemoryFault) {
+        e.insnAddr = K.ia;
+        s.u64[RIP_SLOT] = BigInt(K.ia);
+      }
+      throw e;
+    }
+    return k >= 0 ? exits[k] : { next: Number(s.u64[RIP_SLOT]), jk: sb.jk, insnAddr: lastInsn };
+  };
+}
+
+/** The JS source of a block's function body (exposed for tests and debugging). */
+export function generate(sb: IRSB): string {
+  const g = new Gen(sb);
+  return g.body();
+}
+
+const big = (v: bigint): string => `${v}n`;
+const mask = (ty: Ty): string => (ty === Ty.I1 ? '1n' : `0x${((1n << BigInt(ty)) - 1n).toString(16)}n`);
+
+class Gen {
+  private readonly lines: string[] = [];
+  private exitNo = 0;
+
+  constructor(private readonly sb: IRSB) {}
+
+  private ty(a: Atom): Ty {
+    return a.tag === 'const' ? a.ty : this.sb.tyenv[a.t];
+  }
+
+  private atom(a: Atom): string {
+    return a.tag === 'tmp' ? `t${a.t}` : big(a.v);
+  }
+
+  body(): string {
+    for (const s of this.sb.stmts) this.stmt(s);
+    this.lines.push(`u64[${RIP_SLOT}] = ${this.atom(this.sb.next)};`, 'return -1;');
+    return `"use strict";\n${this.lines.join('\n')}`;
+  }
+
+  private stmt(s: Stmt): void {
+    const L = this.lines;
+    switch (s.tag) {
+      case 'imark':
+        L.push(`K.ia = ${s.addr}; // ${s.addr.toString(16)}`);
+        return;
+      case 'wrtmp':
+        L.push(`const t${s.t} = ${this.expr(s.e)};`);
+        return;
+      case 'put':
+        L.push(this.put(s.off, this.ty(s.a), this.atom(s.a)));
+        return;
+      case 'store':
+        L.push(`mem.store(Number(${this.atom(s.addr)}), ${tyBytes(this.ty(s.data))}, ${this.atom(s.data)});`);
+        return;
+      case 'exit':
+        L.push(`if (${this.atom(s.guard)} !== 0n) { u64[${RIP_SLOT}] = ${s.dst}n; return ${this.exitNo++}; }`);
+        return;
+      case 'dirty': {
+        const call = `dirty[${JSON.stringify(s.fn)}]([${s.args.map((a) => this.atom(a)).join(', ')}], K.ia)`;
+        const guard = s.guard ? `${this.atom(s.guard)} !== 0n` : undefined;
+        if (s.t === undefined) L.push(guard ? `if (${guard}) ${call};` : `${call};`);
+        else L.push(`const t${s.t} = ${guard ? `${guard} ? (${call} ?? 0n) : 0n` : `${call} ?? 0n`};`);
+        return;
+      }
+    }
+  }
+
+  private get(off: number, ty: Ty): string {
+    switch (ty) {
+      case Ty.I1: return `BigInt(b8[${off}] & 1)`;
+      case Ty.I8: return `BigInt(b8[${off}])`;
+      case Ty.I16: return `BigInt(dv.getUint16(${off}, true))`;
+      case Ty.I32: return `BigInt(dv.getUint32(${off}, true))`;
+      case Ty.I64: return off % 8 === 0 ? `u64[${off >> 3}]` : `dv.getBigUint64(${off}, true)`;
+      case Ty.I128: return off % 8 === 0
+        ? `(u64[${off >> 3}] | (u64[${(off >> 3) + 1}] << 64n))`
+        : `(dv.getBigUint64(${off}, true) | (dv.getBigUint64(${off + 8}, true) << 64n))`;
+    }
+  }
+
+  private put(off: number, ty: Ty, v: string): string {
+    switch (ty) {
+      case Ty.I1: case Ty.I8: return `b8[${off}] = Number(${v});`;
+      case Ty.I16: return `dv.setUint16(${off}, Number(${v}), true);`;
+      case Ty.I32: return `dv.setUint32(${off}, Number(${v}), true);`;
+      case Ty.I64: return off % 8 === 0 ? `u64[${off >> 3}] = ${v};` : `dv.setBigUint64(${off}, ${v}, true);`;
+      case Ty.I128: return off % 8 === 0
+        ? `u64[${off >> 3}] = ${v} & 0xffffffffffffffffn; u64[${(off >> 3) + 1}] = ${v} >> 64n;`
+        : `dv.setBigUint64(${off}, ${v} & 0xffffffffffffffffn, true); dv.setBigUint64(${off + 8}, ${v} >> 64n, true);`;
+    }
+  }
+
+  private expr(e: Expr): string {
+    switch (e.tag) {
+      case 'tmp': case 'const': return this.atom(e);
+      case 'get': return this.get(e.off, e.ty);
+      case 'load': return `mem.load(Number(${this.atom(e.addr)}), ${tyBytes(e.ty)})`;
+      case 'unop': return this.unop(e.op, e.ty, this.atom(e.a));
+      case 'conv': return this.conv(e.op, e.from, e.to, this.atom(e.a));
+      case 'binop': return this.binop(e.op, e.ty, e.a, e.b);
+      case 'ite': return `(${this.atom(e.cond)} !== 0n ? ${this.atom(e.t)} : ${this.atom(e.f)})`;
+      case 'ccall': return `K.helpers.${e.fn}(${e.args.map((a) => this.atom(a)).join(', ')})`;
+    }
+  }
+
+  private unop(op: UnopSame, ty: Ty, a: string): string {
+    switch (op) {
+      case 'Not': return `(${a} ^ ${mask(ty)})`;
+      case 'Neg': return `BigInt.asUintN(${ty}, -${a})`;
+      default: return `K.unop(${JSON.stringify(op)}, ${ty}, ${a})`;
+    }
+  }
+
+  private conv(op: Conv, from: Ty, to: Ty, a: string): string {
+    switch (op) {
+      case 'ZExt': return a;
+      case 'Narrow': return `BigInt.asUintN(${to}, ${a})`;
+      case 'SExt': return `BigInt.asUintN(${to}, BigInt.asIntN(${from}, ${a}))`;
+      case 'NarrowHi': return `(${a} >> ${from - to}n)`;
+      default: return `K.conv(${JSON.stringify(op)}, ${from}, ${to}, ${a})`;
+    }
+  }
+
+  private binop(op: Binop, ty: Ty, ea: Atom, eb: Atom): string {
+    const a = this.atom(ea);
+    const b = this.atom(eb);
+    const w = ty;
+    const bool = (cond: string): string => `(${cond} ? 1n : 0n)`;
+    const signed = (x: string): string => `BigInt.asIntN(${w}, ${x})`;
+    switch (op) {
+      case 'Add': return `BigInt.asUintN(${w}, ${a} + ${b})`;
+      case 'Sub': return `BigInt.asUintN(${w}, ${a} - ${b})`;
+      case 'Mul': return `BigInt.asUintN(${w}, ${a} * ${b})`;
+      case 'And': return `(${a} & ${b})`;
+      case 'Or': return `(${a} | ${b})`;
+      case 'Xor': return `(${a} ^ ${b})`;
+      case 'CmpEQ': return bool(`${a} === ${b}`);
+      case 'CmpNE': return bool(`${a} !== ${b}`);
+      case 'CmpLTU': return bool(`${a} < ${b}`);
+      case 'CmpLEU': return bool(`${a} <= ${b}`);
+      case 'CmpLTS': return bool(`${signed(a)} < ${signed(b)}`);
+      case 'CmpLES': return bool(`${signed(a)} <= ${signed(b)}`);
+      case 'HL': return `((${a} << ${w}n) | ${b})`;
+      case 'Shl': case 'Shr': case 'Sar':
+        // A constant amount below the width is one machine shift; anything else goes to ops.ts.
+        if (eb.tag === 'const' && eb.v < BigInt(w)) {
+          const n = `${eb.v}n`;
+          if (op === 'Shl') return `BigInt.asUintN(${w}, ${a} << ${n})`;
+          if (op === 'Shr') return `(${a} >> ${n})`;
+          return `BigInt.asUintN(${w}, ${signed(a)} >> ${n})`;
+        }
+        return `K.binop(${JSON.stringify(op)}, ${w}, ${a}, ${b})`;
+      default:
+        return `K.binop(${JSON.stringify(op)}, ${w}, ${a}, ${b})`;
+    }
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The translation cache and run loop: looks blocks up by guest address (lifting, optimising,
+ * instrumenting and compiling them on first use), runs them one after another, and returns to
+ * the engine when a block ends in something only the engine can do — a system call, an
+ * instruction the lifter does not cover (NoDecode: run it on Unicorn), a trap — or when the
+ * instruction budget is spent (so that the engine can switch threads and deliver signals).
+ *
+ * The cache is invalidated by address range when guest code changes (writes to code pages,
+ * munmap, mprotect), as the engine's memory listener reports.
+ */
+import { compileBlock, CompiledBlock } from './codegen';
+import { BlockExit, interpret, InterpEnv } from './interp';
+import { IRSB } from './ir';
+import { CodeFetch, liftBlock, LiftOptions } from './lift/lift';
+import { optimize } from './opt';
+import type { GuestState } from './guest-state';
+
+export interface DispatchOptions extends LiftOptions {
+  /** A tool's instrumentation (memcheck's instrumentMemcheck), applied after optimisation. */
+  readonly instrument?: (sb: IRSB) => IRSB;
+  /** Run blocks through the interpreter instead of compiled JS (slow; for debugging). */
+  readonly interpret?: boolean;
+}
+
+/** One cached translation. */
+interface Translation {
+  readonly addr: number;
+  /** Guest bytes covered: [addr, addr + len). */
+  readonly len: number;
+  readonly insns: number;
+  readonly run: CompiledBlock;
+}
+
+/** Why run() returned: the exit of the last block (its jk is not Boring/Call/Ret), or the budget. */
+export interface RunResult {
+  /** The last block's exit; undefined when the budget ran out between blocks. */
+  readonly exit?: BlockExit;
+  /** Guest instructions executed, approximately: a block left by a side exit counts whole. */
+  readonly insns: number;
+}
+
+const CONTINUE = new Set(['Boring', 'Call', 'Ret']);
+
+export class Dispatcher {
+  private readonly cache = new Map<number, Translation>();
+  /** Blocks translated so far. */
+  translations = 0;
+
+  constructor(private readonly fetch: CodeFetch, private readonly opts: DispatchOptions = {}) {}
+
+  /** The translation of the block at addr (made on first use). */
+  lookup(addr: number): Translation {
+    let t = this.cache.get(addr);
+    if (!t) {
+      const sb = liftBlock(this.fetch, addr, this.opts);
+      let ir = optimize(sb);
+      if (this.opts.instrument) ir = optimize(this.opts.instrument(ir));
+      const run: CompiledBlock = this.opts.interpret ? (s, env) => interpret(ir, s, env) : compileBlock(ir);
+      t = { addr, len: sb.len, insns: sb.insns, run };
+      this.cache.set(addr, t);
+      this.translations++;
+    }
+    return t;
+  }
+
+  /** Drops translations overlapping [start, end) (guest code changed or went away). */
+  invalidate(start: number, end: number): void {
+    for (const [a, t] of this.cache) if (a < end && a + Math.max(t.len, 1) > start) this.cache.delete(a);
+  }
+
+  /**
+   * Runs blocks from state's RIP until a block ends with a jump kind the engine must handle, or
+   * about maxInsns guest instructions have run.
+   */
+  run(s: GuestState, env: InterpEnv, maxInsns = Infinity): RunResult {
+    let insns = 0;
+    while (insns < maxInsns) {
+      const t = this.lookup(s.rip);
+      const exit = t.run(s, env);
+      insns += t.insns;
+      if (!CONTINUE.has(exit.jk)) return { exit, insns };
+    }
+    return { insns };
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Guest memory as the IR interpreter and generated code reach it: little-endian loads and stores
+ * of 1, 2, 4, 8 or 16 bytes, straight on the native pages through views (the engine's
+ * GuestMemory.view returns a zero-copy Uint8Array over them), with a cache of one DataView per
+ * page so that the hot path is a Map lookup and a typed read.
+ */
+
+/** A load or store the guest may not do: unmapped, or a write to a page without write permission. */
+export class GuestMemoryFault extends Error {
+  /** Address of the instruction that faulted, filled in by the interpreter. */
+  insnAddr = 0;
+  constructor(readonly addr: number, readonly size: number, readonly write: boolean) {
+    super(`guest ${write ? 'write' : 'read'} of ${size} bytes at 0x${addr.toString(16)} faults`);
+  }
+}
+
+/** What the interpreter needs of memory. Addresses are guest addresses (below 2^53 when valid). */
+export interface GuestMemoryAccess {
+  /** Loads size bytes (1, 2, 4, 8, 16) little-endian as an unsigned BigInt. */
+  load(addr: number, size: number): bigint;
+  /** Stores the low size bytes of value little-endian. */
+  store(addr: number, size: number, value: bigint): void;
+}
+
+/**
+ * The views a memory access goes through, with GuestMemory.view's contract: a Uint8Array over
+ * [addr, addr+len) when it is mapped (host-contiguously) with the needed permission, else
+ * undefined. Separate functions for reading and writing let the engine honour page protections.
+ */
+export interface ViewSource {
+  readView(addr: number, len: number): Uint8Array | undefined;
+  writeView(addr: number, len: number): Uint8Array | undefined;
+}
+
+const PAGE = 4096;
+const M64 = (1n << 64n) - 1n;
+
+/** GuestMemoryAccess over page views, cached per page until invalidate(). */
+export class ViewMemory implements GuestMemoryAccess {
+  private readonly readPages = new Map<number, DataView>();
+  private readonly writePages = new Map<number, DataView>();
+
+  constructor(private readonly src: ViewSource) {}
+
+  /** Forgets cached pages (after mmap, munmap, mprotect, brk changes). */
+  invalidate(): void {
+    this.readPages.clear();
+    this.writePages.clear();
+  }
+
+  private page(addr: number, write: boolean): DataView | undefined {
+    const base = addr - (addr % PAGE);
+    const cache = write ? this.writePages : this.readPages;
+    let dv = cache.get(base);
+    if (!dv) {
+      const v = write ? this.src.writeView(base, PAGE) : this.src.readView(base, PAGE);
+      if (!v) return undefined;
+      dv = new DataView(v.buffer, v.byteOffset, PAGE);
+      cache.set(base, dv);
+    }
+    return dv;
+  }
+
+  load(addr: number, size: number): bigint {
+    const off = addr % PAGE;
+    const dv = off + size <= PAGE ? this.page(addr, false) : undefined;
+    if (dv) {
+      switch (size) {
+        case 1: return BigInt(dv.getUint8(off));
+        case 2: return BigInt(dv.getUint16(off, true));
+        case 4: return BigInt(dv.getUint32(off, true));
+        case 8: return dv.getBigUint64(off, true);
+        case 16: return dv.getBigUint64(off, true) | (dv.getBigUint64(off + 8, true) << 64n);
+      }
+    }
+    return this.slowLoad(addr, size);
+  }
+
+  store(addr: number, size: number, value: bigint): void {
+    const off = addr % PAGE;
+    const dv = off + size <= PAGE ? this.page(addr, true) : undefined;
+    if (dv) {
+      switch (size) {
+        case 1: dv.setUint8(off, Number(value & 0xffn)); return;
+        case 2: dv.setUint16(off, Number(value & 0xffffn), true); return;
+        case 4: dv.setUint32(off, Number(value & 0xffffffffn), true); return;
+        case 8: dv.setBigUint64(off, value & M64, true); return;
+        case 16: dv.setBigUint64(off, value & M64, true); dv.setBigUint64(off + 8, value >> 64n, true); return;
+      }
+    }
+    this.slowStore(addr, size, value);
+  }
+
+  // Accesses that cross a page boundary (or hit an unmapped page), byte by byte. All bytes are
+  // checked before any is written, so a faulting store changes nothing.
+  private slowLoad(addr: number, size: number): bigint {
+    if (!Number.isSafeInteger(addr) || addr < 0) throw new GuestMemoryFault(addr, size, false);
+    let v = 0n;
+    for (let i = size - 1; i >= 0; i--) {
+      const dv = this.page(addr + i, false);
+      if (!dv) throw new GuestMemoryFault(addr, size, false);
+      v = (v << 8n) | BigInt(dv.getUint8((addr + i) % PAGE));
+    }
+    return v;
+  }
+
+  private slowStore(addr: number, size: number, value: bigint): void {
+    if (!Number.isSafeInteger(addr) || addr < 0) throw new GuestMemoryFault(addr, size, true);
+    const pages: DataView[] = [];
+    for (let i = 0; i < size; i++) {
+      const dv = this.page(addr + i, true);
+      if (!dv) throw new GuestMemoryFault(addr, size, true);
+      pages.push(dv);
+    }
+    for (let i = 0; i < size; i++) pages[i].setUint8((addr + i) % PAGE, Number((value >> BigInt(8 * i)) & 0xffn));
+  }
+}

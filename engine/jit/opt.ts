@@ -1,0 +1,133 @@
+/**
+ * Block cleanups that keep guest state precise (VEX's iropt, the safe subset):
+ *
+ * - Put→Get forwarding and redundant Get removal: reading a register the block already read or
+ *   wrote gives the known value, so `mov rax, 5; add rax, 1` folds to a constant and a register
+ *   read twice is read once.
+ * - Constant folding and the builder's identities, on the forwarded values.
+ * - Dead code: assignments whose temporaries are never used (loads stay: they may fault).
+ * - Redundant Puts: a Put overwritten by a later Put of the same bytes is dropped, but only when
+ *   no side exit, memory access or helper call lies between them. State is therefore exact
+ *   wherever the block can be left (an exit, a fault, a helper that looks at it), and the
+ *   flag thunk written by one ALU instruction and overwritten by the next costs nothing.
+ */
+import { foldOrSimplify } from './fold';
+import { GUEST_STATE_SIZE } from './guest-state';
+import { Atom, atomTy, Expr, IRSB, Stmt, Ty, tyBytes } from './ir';
+
+/** Optimises a block (returns a new one; the input is not changed). */
+export function optimize(sb: IRSB): IRSB {
+  return removeDead(forward(sb));
+}
+
+/** Forward pass: substitution of known values, forwarding of guest state, folding. */
+function forward(sb: IRSB): IRSB {
+  const subst = new Map<number, Atom>();
+  const known = new Map<number, { ty: Ty; a: Atom }>();
+  const R = (a: Atom): Atom => (a.tag === 'tmp' ? subst.get(a.t) ?? a : a);
+  const out: Stmt[] = [];
+  const forget = (off: number, len: number): void => {
+    for (const [o, k] of known) if (o < off + len && off < o + tyBytes(k.ty)) known.delete(o);
+  };
+  for (const s of sb.stmts) {
+    switch (s.tag) {
+      case 'wrtmp': {
+        const e = rewrite(s.e, R);
+        if (e.tag === 'get') {
+          const k = known.get(e.off);
+          if (k && k.ty === e.ty) { subst.set(s.t, k.a); break; }
+          out.push({ tag: 'wrtmp', t: s.t, e });
+          known.set(e.off, { ty: e.ty, a: { tag: 'tmp', t: s.t } });
+          break;
+        }
+        const folded = e.tag === 'tmp' || e.tag === 'const' ? e : foldOrSimplify(e, sb.tyenv);
+        if (folded) { subst.set(s.t, folded); break; }
+        out.push({ tag: 'wrtmp', t: s.t, e });
+        break;
+      }
+      case 'put': {
+        const a = R(s.a);
+        const ty = atomTy(sb.tyenv, a);
+        forget(s.off, tyBytes(ty));
+        known.set(s.off, { ty, a });
+        out.push({ tag: 'put', off: s.off, a });
+        break;
+      }
+      case 'store': out.push({ tag: 'store', addr: R(s.addr), data: R(s.data) }); break;
+      case 'exit': {
+        const guard = R(s.guard);
+        if (guard.tag === 'const' && guard.v === 0n) break;
+        out.push({ ...s, guard });
+        break;
+      }
+      case 'dirty': out.push({ ...s, args: s.args.map(R), guard: s.guard && R(s.guard) }); break;
+      case 'imark': out.push(s); break;
+    }
+  }
+  return { ...sb, stmts: out, next: R(sb.next) };
+}
+
+function rewrite(e: Expr, R: (a: Atom) => Atom): Expr {
+  switch (e.tag) {
+    case 'tmp': case 'const': return R(e);
+    case 'get': return e;
+    case 'load': return { ...e, addr: R(e.addr) };
+    case 'unop': case 'conv': return { ...e, a: R(e.a) };
+    case 'binop': return { ...e, a: R(e.a), b: R(e.b) };
+    case 'ite': return { ...e, cond: R(e.cond), t: R(e.t), f: R(e.f) };
+    case 'ccall': return { ...e, args: e.args.map(R) };
+  }
+}
+
+function exprAtoms(e: Expr): Atom[] {
+  switch (e.tag) {
+    case 'tmp': case 'const': return [e];
+    case 'get': return [];
+    case 'load': return [e.addr];
+    case 'unop': case 'conv': return [e.a];
+    case 'binop': return [e.a, e.b];
+    case 'ite': return [e.cond, e.t, e.f];
+    case 'ccall': return e.args.slice();
+  }
+}
+
+/** Backward pass: dead temporaries and overwritten Puts. */
+function removeDead(sb: IRSB): IRSB {
+  const live = new Set<number>();
+  const use = (a: Atom): void => { if (a.tag === 'tmp') live.add(a.t); };
+  // Per byte of guest (and shadow) state: overwritten later before anything can observe it.
+  const overwritten = new Uint8Array(2 * GUEST_STATE_SIZE);
+  const barrier = (): void => { overwritten.fill(0); };
+  use(sb.next);
+  const kept: Stmt[] = [];
+  for (let i = sb.stmts.length - 1; i >= 0; i--) {
+    const s = sb.stmts[i];
+    switch (s.tag) {
+      case 'wrtmp': {
+        const isLoad = s.e.tag === 'load';
+        if (!live.has(s.t) && !isLoad) continue;
+        if (s.e.tag === 'get') overwritten.fill(0, s.e.off, s.e.off + tyBytes(s.e.ty));
+        if (isLoad) barrier();
+        exprAtoms(s.e).forEach(use);
+        kept.push(s);
+        break;
+      }
+      case 'put': {
+        const n = tyBytes(atomTy(sb.tyenv, s.a));
+        let dead = true;
+        for (let k = s.off; k < s.off + n; k++) if (!overwritten[k]) { dead = false; break; }
+        overwritten.fill(1, s.off, s.off + n);
+        if (dead) continue;
+        use(s.a);
+        kept.push(s);
+        break;
+      }
+      case 'store': barrier(); use(s.addr); use(s.data); kept.push(s); break;
+      case 'exit': barrier(); use(s.guard); kept.push(s); break;
+      case 'dirty': barrier(); s.args.forEach(use); if (s.guard) use(s.guard); kept.push(s); break;
+      case 'imark': kept.push(s); break;
+    }
+  }
+  kept.reverse();
+  return { ...sb, stmts: kept };
+}

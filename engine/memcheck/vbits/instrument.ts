@@ -1,0 +1,237 @@
+/**
+ * Memcheck's instrumentation pass (mc_translate.c's MC_(instrument)): IR in, IR out, with every
+ * value accompanied by its V bits (1 = undefined) and checks where memcheck places them.
+ *
+ * - Each temporary gets a shadow temporary of the same type; constants are defined.
+ * - Guest state has a shadow at offset + SHADOW_OFFSET: a Get reads it, a Put writes it.
+ * - Memory V bits come through helpers the engine provides: `mc_loadv(addr, size)` returns them
+ *   (and reports an invalid read when the bytes are not addressable), `mc_storev(addr, size,
+ *   vbits)` records them (and reports an invalid write).
+ * - Checks, each a guarded call that fires only when the checked value has undefined bits:
+ *   the guard of a conditional exit (`mc_cond_fail`: "Conditional jump or move depends on
+ *   uninitialised value(s)"), load and store addresses and the target of an indirect jump
+ *   (`mc_value_fail(size)`: "Use of uninitialised value of size N"). As in memcheck, a value
+ *   complained about is treated as defined afterwards in the block, so one bad value gives one
+ *   report. Copies of undefined data are never checked.
+ * - The exits the lifter adds for CPU traps (a divide error, a misaligned SSE access) are not
+ *   program conditions: on real hardware they are the trap itself, so they are not checked.
+ *
+ * Shadow statements precede the statement they shadow, so a report names the instruction
+ * before it runs (the interpreter passes the current instruction's address to the helpers).
+ */
+import { foldOrSimplify } from '../../jit/fold';
+import { SHADOW_OFFSET } from '../../jit/guest-state';
+import { pureHelper } from '../../jit/helpers';
+import {
+  Atom, atomTy, BinopE, binopResultTy, Expr, IRBuilder, IRSB, JumpKind, Ty, tyBytes,
+} from '../../jit/ir';
+import { Shadow } from './combinators';
+import { BINOP_RULES, CONV_RULES, UNOP_RULES } from './rules';
+
+/** The helpers the instrumented code calls, with their signatures (for the IR checker). */
+export const MC_DIRTY = {
+  /** (addr, size) → V bits of the loaded value (its type is the load's). */
+  loadV: 'mc_loadv',
+  /** (addr, size, vbits). */
+  storeV: 'mc_storev',
+  /** () — a conditional jump on an undefined guard. */
+  condFail: 'mc_cond_fail',
+  /** (size) — an undefined address or jump target. */
+  valueFail: 'mc_value_fail',
+} as const;
+
+export const MC_DIRTY_SIGNATURES: Readonly<Record<string, { args: readonly Ty[]; ret?: Ty }>> = {
+  [MC_DIRTY.loadV]: { args: [Ty.I64, Ty.I64] },
+  [MC_DIRTY.storeV]: { args: [Ty.I64, Ty.I64] },
+  [MC_DIRTY.condFail]: { args: [] },
+  [MC_DIRTY.valueFail]: { args: [Ty.I64] },
+};
+
+export interface McInstrumentOptions {
+  /**
+   * Exact CmpEQ/CmpNE: the result is defined as soon as some bit defined in both operands
+   * differs (memcheck's expensive comparison). Off by default, like memcheck's cheap rule.
+   */
+  readonly exactCmpEq?: boolean;
+}
+
+/** Exits the lifter adds for traps rather than program conditions. */
+const TRAP_EXITS: ReadonlySet<JumpKind> = new Set<JumpKind>(['SigFPE', 'SigSEGV']);
+
+/** Instruments a block for memcheck. */
+export function instrumentMemcheck(sb: IRSB, opts: McInstrumentOptions = {}): IRSB {
+  return new Instrumenter(sb, opts).run();
+}
+
+class Instrumenter {
+  private readonly b = new IRBuilder(foldOrSimplify);
+  private readonly sh = new Shadow(this.b);
+  /** Original temporary → its value in the new block. */
+  private readonly value = new Map<number, Atom>();
+  /** Original temporary → its V bits. */
+  private readonly vbits = new Map<number, Atom>();
+
+  constructor(private readonly sb: IRSB, private readonly opts: McInstrumentOptions) {}
+
+  private tyOf(a: Atom): Ty {
+    return atomTy(this.sb.tyenv, a);
+  }
+
+  /** The new block's atom for an original atom. */
+  private O(a: Atom): Atom {
+    return a.tag === 'const' ? a : this.value.get(a.t)!;
+  }
+
+  /** The V bits of an original atom. */
+  private V(a: Atom): Atom {
+    return a.tag === 'const' ? this.sh.defined(a.ty) : this.vbits.get(a.t)!;
+  }
+
+  run(): IRSB {
+    const { b, sb } = this;
+    for (const st of sb.stmts) {
+      switch (st.tag) {
+        case 'imark':
+          b.imark(st.addr, st.len);
+          break;
+        case 'wrtmp': {
+          const v = this.exprVbits(st.e);
+          this.value.set(st.t, b.assign(this.copyExpr(st.e)));
+          this.vbits.set(st.t, v);
+          break;
+        }
+        case 'put':
+          b.put(st.off + SHADOW_OFFSET, this.V(st.a));
+          b.put(st.off, this.O(st.a));
+          break;
+        case 'store': {
+          this.complain(st.addr, 'value');
+          const size = tyBytes(this.tyOf(st.data));
+          b.dirty(MC_DIRTY.storeV, [this.O(st.addr), b.c(Ty.I64, size), this.V(st.data)]);
+          b.store(this.O(st.addr), this.O(st.data));
+          break;
+        }
+        case 'exit':
+          if (!TRAP_EXITS.has(st.jk)) this.complain(st.guard, 'cond');
+          b.exit(this.O(st.guard), st.jk, st.dst);
+          break;
+        case 'dirty': {
+          if (st.guard) this.complain(st.guard, 'cond');
+          const r = b.dirty(st.fn, st.args.map((a) => this.O(a)), st.ty, st.guard && this.O(st.guard));
+          if (st.t !== undefined && r) {
+            this.value.set(st.t, r);
+            this.vbits.set(st.t, this.sh.lazy(st.args.map((a) => this.V(a)), st.ty!));
+          }
+          break;
+        }
+      }
+    }
+    // An indirect jump (ret, jmp *reg) through an undefined target.
+    this.complain(sb.next, 'value');
+    return b.finish(sb.addr, this.O(sb.next), sb.jk, sb.insns, sb.len);
+  }
+
+  /**
+   * Reports once if a has undefined bits, then treats it as defined for the rest of the block
+   * (memcheck's complainIfUndefined).
+   */
+  private complain(a: Atom, kind: 'cond' | 'value'): void {
+    if (a.tag === 'const') return;
+    const v = this.V(a);
+    if (v.tag === 'const' && v.v === 0n) return;
+    const { b } = this;
+    const bad = this.sh.pcast(v, Ty.I1);
+    if (kind === 'cond') b.dirty(MC_DIRTY.condFail, [], undefined, bad);
+    else b.dirty(MC_DIRTY.valueFail, [b.c(Ty.I64, tyBytes(this.tyOf(a)))], undefined, bad);
+    this.vbits.set(a.t, this.sh.defined(this.tyOf(a)));
+  }
+
+  /** The original expression over the new block's atoms. */
+  private copyExpr(e: Expr): Expr {
+    const O = (a: Atom): Atom => this.O(a);
+    switch (e.tag) {
+      case 'tmp': case 'const': return O(e);
+      case 'get': return e;
+      case 'load': return { ...e, addr: O(e.addr) };
+      case 'unop': case 'conv': return { ...e, a: O(e.a) };
+      case 'binop': return { ...e, a: O(e.a), b: O(e.b) };
+      case 'ite': return { ...e, cond: O(e.cond), t: O(e.t), f: O(e.f) };
+      case 'ccall': return { ...e, args: e.args.map(O) };
+    }
+  }
+
+  /** The V bits of an expression (emitting what computes them). */
+  private exprVbits(e: Expr): Atom {
+    const { b, sh } = this;
+    switch (e.tag) {
+      case 'tmp': case 'const': return this.V(e);
+      case 'get': return b.get(e.off + SHADOW_OFFSET, e.ty);
+      case 'load':
+        this.complain(e.addr, 'value');
+        return b.dirty(MC_DIRTY.loadV, [this.O(e.addr), b.c(Ty.I64, tyBytes(e.ty))], e.ty)!;
+      case 'unop': {
+        const va = this.V(e.a);
+        switch (UNOP_RULES[e.op]) {
+          case 'copy': return va;
+          case 'same': return b.unop(e.op, va);
+          case 'left': return sh.left(va);
+          case 'lazy': return sh.lazy([va], e.ty);
+        }
+        break;
+      }
+      case 'conv': {
+        const va = this.V(e.a);
+        return CONV_RULES[e.op] === 'lazy' ? sh.lazy([va], e.to) : b.conv(e.op, e.to, va);
+      }
+      case 'binop': return this.binopVbits(e);
+      case 'ite': {
+        const ty = this.tyOf(e.t);
+        // Steer the V bits like the values, and trash them if the steering is undefined.
+        return sh.uifu(b.ite(this.O(e.cond), this.V(e.t), this.V(e.f)), sh.pcast(this.V(e.cond), ty));
+      }
+      case 'ccall': {
+        const mask = pureHelper(e.fn).mcxMask;
+        return sh.lazy(e.args.filter((_, i) => !mask.includes(i)).map((a) => this.V(a)), e.ty);
+      }
+    }
+    throw new Error('unreachable: every unary rule returns');
+  }
+
+  private binopVbits(e: BinopE): Atom {
+    const { b, sh } = this;
+    const { op, ty } = e;
+    const va = this.V(e.a);
+    const vb = this.V(e.b);
+    const a = this.O(e.a);
+    const c = this.O(e.b);
+    // The zeroing idioms: x ^ x and x - x do not depend on x.
+    if ((op === 'Xor' || op === 'Sub') && e.a.tag === 'tmp' && e.b.tag === 'tmp' && e.a.t === e.b.t) return sh.defined(ty);
+    switch (BINOP_RULES[op]) {
+      case 'union': return sh.uifu(va, vb);
+      case 'left': return sh.left(sh.uifu(va, vb));
+      case 'improveAnd':
+        return sh.difd(sh.uifu(va, vb), sh.difd(sh.improveAnd(a, va), sh.improveAnd(c, vb)));
+      case 'improveOr':
+        return sh.difd(sh.uifu(va, vb), sh.difd(sh.improveOr(a, va), sh.improveOr(c, vb)));
+      case 'byAmount': return sh.uifu(b.binop(op, va, c), sh.pcast(vb, ty));
+      case 'same': return b.binop(op, va, vb);
+      case 'cmp': return sh.pcast(sh.uifu(va, vb), Ty.I1);
+      case 'cmpEq': return this.opts.exactCmpEq ? this.exactCmpEq(a, c, va, vb) : sh.pcast(sh.uifu(va, vb), Ty.I1);
+      case 'lanes8': return sh.pcastLanes(sh.uifu(va, vb), 8);
+      case 'lanes16': return sh.pcastLanes(sh.uifu(va, vb), 16);
+      case 'lanes32': return sh.pcastLanes(sh.uifu(va, vb), 32);
+      case 'lanes64': return sh.pcastLanes(sh.uifu(va, vb), 64);
+      case 'lazy': return sh.lazy([va, vb], binopResultTy(op, ty));
+    }
+  }
+
+  /** CmpEQ/CmpNE defined when a bit defined in both operands differs (the answer is then known). */
+  private exactCmpEq(a: Atom, c: Atom, va: Atom, vb: Atom): Atom {
+    const { b, sh } = this;
+    const undef = sh.uifu(va, vb);
+    const naive = sh.pcast(undef, Ty.I1);
+    const differs = b.binop('And', b.binop('Xor', a, c), b.unop('Not', undef));
+    const known = b.binop('CmpNE', differs, b.c(b.ty(differs), 0));
+    return b.binop('And', naive, b.unop('Not', known));
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Ordinary programs are error-free under memcheck, as under Valgrind 3.19 on this machine:
+ * `/bin/ls -la /usr/lib`, `/usr/bin/python3 -c …`, a C++ program using std::string, std::vector,
+ * std::map and exceptions, and the pthread fixture of the engine tests. "Error-free" is what
+ * Valgrind's ERROR SUMMARY counts by default: no error other than leaks, and no definitely or
+ * possibly lost block. Besides, the two tools agree on the essentials (test/support/memcheck-
+ * oracle.ts): stdout, exit status and the leak totals per kind (still-reachable blocks of libc
+ * and python included).
+ */
+import { strict as assert } from 'node:assert';
+import { after, describe, it } from 'node:test';
+import {
+  build, describeToolRun, errorEntries, essentials, OPT_LEVELS, program, removeScratch, runBoth, scratchDir, ToolRun,
+} from '../../support/memcheck-oracle';
+import { fixture } from '../../support/paths';
+import { validateValgrindXml } from '../../support/valgrind-xml-schema';
+
+const work = scratchDir('memcheck-programs');
+after(() => removeScratch(work));
+
+/** Errors Valgrind would count with the default --errors-for-leak-kinds=definite,possible. */
+function countedErrors(r: ToolRun): string[] {
+  return errorEntries(r, new Set())
+    .filter((e) => !['Leak_StillReachable', 'Leak_IndirectlyLost'].includes(e.kind))
+    .map((e) => `${e.kind}: ${e.what} (in ${e.fn})`);
+}
+
+async function assertCleanAndAgreeing(prog: string, args: string[], sources: string[] = [], timeoutMs = 300_000): Promise<void> {
+  const r = await runBoth({ program: prog, args, dir: work, tag: `${prog.replace(/\W+/g, '_')}`, timeoutMs });
+  const both = `\n${describeToolRun(r.valgrind)}\n${describeToolRun(r.unigrind)}`;
+  assert.deepStrictEqual(countedErrors(r.valgrind), [], `Valgrind finds no error${both}`);
+  assert.deepStrictEqual(countedErrors(r.unigrind), [], `unigrind finds no error${both}`);
+  const src = new Set(sources);
+  assert.deepStrictEqual(essentials(r.unigrind, src), essentials(r.valgrind, src), `stdout, exit status, leak totals${both}`);
+  assert.deepStrictEqual(validateValgrindXml(r.unigrind.xmlText ?? ''), [], 'unigrind\'s XML');
+}
+
+describe('ordinary programs have no errors, as under Valgrind 3.19', { concurrency: true }, () => {
+  it('/bin/ls -la /usr/lib', () => assertCleanAndAgreeing('/bin/ls', ['-la', '/usr/lib']));
+  it('/usr/bin/python3 -c print(sum(range(10**5)))', () => assertCleanAndAgreeing('/usr/bin/python3', ['-c', 'print(sum(range(10**5)))']));
+  for (const opt of OPT_LEVELS) {
+    it(`cxx_containers.cpp -${opt} (std::string, std::vector, std::map, an exception)`, async () => {
+      const p = program('cxx_containers.cpp');
+      await assertCleanAndAgreeing(await build(p, opt, work), [], p.sources);
+    });
+    it(`test/fixtures/engine/threads.c -${opt} (four threads, a mutex)`, async () => {
+      const p = { name: 'threads', sources: [fixture('engine', 'threads.c')], flags: ['-pthread'] };
+      await assertCleanAndAgreeing(await build(p, opt, work), [], ['threads.c']);
+    });
+  }
+});
