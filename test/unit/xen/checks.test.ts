@@ -76,7 +76,7 @@ test('domctl header: cmd, interface_version and domain are read; the domain is n
   env.set('cmd', DOMCTL.pausedomain);
   env.set('interface_version', 0x15);
   g.hypercall(36, [env.addr]);
-  assert.deepEqual(g.checker.reports.map((r) => r.what), [`${P} domctl domain)`]);
+  assert.deepEqual(g.checker.reports.map((r) => r.what), [`${P} domctl pausedomain domain)`]);
 });
 
 test('sysctl getdomaininfolist with an uninitialised union: first_domain, max_domains, buffer (as Valgrind measured)', () => {
