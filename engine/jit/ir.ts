@@ -8,7 +8,7 @@
  *
  * Values: every integer of any width (I1…I128) is an unsigned, canonical BigInt (0 ≤ v < 2^w).
  * V8 lowers `BigInt.asUintN(64, a + b)` on BigUint64Array elements to machine arithmetic, so
- * this costs nothing against 32-bit pairs in optimised code (measured: see engine/jit/README.md)
+ * this costs nothing against 32-bit pairs in optimised code (measured: engine/jit/README.md)
  * and keeps one representation for the interpreter, the code generator and the shadow values.
  *
  * Guest state is one ArrayBuffer addressed by byte offset (engine/jit/guest-state.ts); a Get or
@@ -178,7 +178,7 @@ export interface IRSB {
   jk: JumpKind;
   /** Number of guest instructions lifted (IMarks). */
   insns: number;
-  /** Bytes of guest code covered: [addr, addr+len) may hold several ranges when the block chases jumps; here one range. */
+  /** Bytes of guest code the block was lifted from: [addr, addr + len) (blocks do not chase jumps). */
   len: number;
 }
 

@@ -107,9 +107,12 @@ export class LiftCtx {
 
   // ----------------------------------------------------------------------------- memory
 
-  /** The effective address of a memory reference (I64), computed once per instruction. */
-  ea(m: MemRef): Atom {
-    if (this.eaCache) return this.eaCache;
+  /**
+   * The address of a memory reference (I64), computed once per instruction; with withSegment
+   * false, the offset alone (lea ignores segment overrides).
+   */
+  ea(m: MemRef, withSegment = true): Atom {
+    if (this.eaCache && withSegment) return this.eaCache;
     const b = this.b;
     let a: Atom = m.rip ? this.c(Ty.I64, this.nextAddr + m.disp) : this.c(Ty.I64, m.disp);
     if (m.base >= 0) a = b.binop('Add', this.getGpr(m.base, 8), a);
@@ -118,6 +121,7 @@ export class LiftCtx {
       a = b.binop('Add', a, m.scale === 1 ? idx : b.binop('Shl', idx, this.c(Ty.I8, Math.log2(m.scale))));
     }
     if (m.addr32) a = b.conv('ZExt', Ty.I64, b.conv('Narrow', Ty.I32, a));
+    if (!withSegment) return a;
     if (m.seg) a = b.binop('Add', a, this.get(m.seg === 'fs' ? OFF.FS_BASE : OFF.GS_BASE, Ty.I64));
     this.eaCache = a;
     return a;

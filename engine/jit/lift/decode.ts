@@ -179,7 +179,7 @@ function decodeInner(r: Reader, addr: number): Insn | DecodeFailure {
   if (spec.modrm && (st.modrm >> 6) !== 3) readMem(ctx);
   const ops: Operand[] = [];
   for (const o of spec.ops) {
-    const op = operand(o, ctx, ops, addr);
+    const op = operand(o, ctx, ops);
     if (!op) return { fail: 'unknown', len: r.pos };
     ops.push(op);
   }
@@ -249,7 +249,7 @@ const gpr = (reg: number, size: number, rex: number): Operand =>
   ({ k: 'gpr', reg: size === 1 && rex === 0 && reg >= 4 && reg < 8 ? reg - 4 : reg, size, hi8: size === 1 && rex === 0 && reg >= 4 && reg < 8 });
 
 /** Resolves one operand spec; undefined when the encoding is invalid for it (e.g. a register where memory is required). */
-function operand(o: OperandSpec, c: OperandCtx, prev: readonly Operand[], _addr: number): Operand | undefined {
+function operand(o: OperandSpec, c: OperandCtx, prev: readonly Operand[]): Operand | undefined {
   const { p, rexW, opsize } = c;
   const size = sizeOf(o.size, opsize, rexW);
   const regField = ((c.modrm >> 3) & 7) | ((p.rex & 4) << 1);

@@ -12,7 +12,7 @@ import { Ty, IRSB } from '../ir';
 import { LiftCtx } from './ctx';
 import { decode, DecodeFailure, Insn, isFailure } from './decode';
 import { ONE_BYTE, Slot, TWO_BYTE } from './tables';
-import { INT_SEMANTICS, Sem } from './sem-int';
+import { INT_SEMANTICS, NOT_COVERED, Sem } from './sem-int';
 import { SSE_SEMANTICS } from './sem-sse';
 import { STRING_MNEMONICS, STRING_SEMANTICS } from './sem-string';
 
@@ -31,7 +31,7 @@ export interface LiftOptions {
 export function decodeCovered(bytes: Uint8Array, addr: number): Insn | DecodeFailure {
   const d = decode(bytes, addr);
   if (isFailure(d)) return d;
-  if (!SEMANTICS[d.mnem]) return { fail: 'unknown', len: d.len };
+  if (!SEMANTICS[d.mnem] || NOT_COVERED[d.mnem]?.(d)) return { fail: 'unknown', len: d.len };
   return d;
 }
 

@@ -7,6 +7,7 @@ import { F, OSZAPC } from '../flags';
 import { OFF, RAX, RBP, RBX, RCX, RDX, RSP } from '../guest-state';
 import { Atom, Ty, tyOfSize } from '../ir';
 import type { LiftCtx } from './ctx';
+import type { Insn } from './decode';
 
 export type Sem = (c: LiftCtx) => void;
 
@@ -71,7 +72,7 @@ const movsxd: Sem = (c) => {
 const lea: Sem = (c) => {
   const o = c.op(1);
   if (o.k !== 'mem') throw new Error('lea without memory operand');
-  c.write(0, c.b.resize(c.ea(o.m), c.opTy(0)));
+  c.write(0, c.b.resize(c.ea(o.m, false), c.opTy(0)));
 };
 
 const xchg: Sem = (c) => {
@@ -317,6 +318,40 @@ function shift(kind: ShiftKind): Sem {
   };
 }
 
+/**
+ * shld/shrd: dest shifted with bits of src coming in. Flags as for shl/shr of dest (CF the last
+ * bit out, OF the sign change for a count of 1); a masked count of 0 changes nothing (a 32-bit
+ * destination is still written, zero-extended, as by QEMU). 16-bit forms, whose counts above 16
+ * are undefined, are left to Unicorn (see NOT_COVERED).
+ */
+function doubleShift(left: boolean): Sem {
+  return (c) => {
+    const b = c.b;
+    const d = c.read(0);
+    const s = c.read(1);
+    const ty = b.ty(d);
+    const cnt = c.op(2);
+    const mask = ty === Ty.I64 ? 63 : 31;
+    const n = cnt.k === 'imm' ? c.c(Ty.I8, cnt.raw & mask) : b.binop('And', c.getGpr(RCX, 1), c.c(Ty.I8, mask));
+    const back = b.binop('Sub', c.c(Ty.I8, ty), n);
+    const nm1 = b.binop('Sub', n, c.c(Ty.I8, 1));
+    const r = left
+      ? b.binop('Or', b.binop('Shl', d, n), b.binop('Shr', s, back))
+      : b.binop('Or', b.binop('Shr', d, n), b.binop('Shl', s, back));
+    const nonzero = b.binop('CmpNE', n, c.c(Ty.I8, 0));
+    // A zero count must leave the destination as it was: Shr(s, width) is 0, so only the second
+    // shift needs care, and the ITE covers it.
+    c.write(0, b.ite(nonzero, r, d));
+    c.setFlagsIf(nonzero, () => c.setFlags(left ? 'SHL' : 'SHR', r, b.binop(left ? 'Shl' : 'Shr', d, nm1)));
+  };
+}
+
+/** Forms of covered mnemonics that are left to Unicorn anyway. */
+export const NOT_COVERED: Readonly<Record<string, (insn: Insn) => boolean>> = {
+  shld: (i) => i.opsize === 2,
+  shrd: (i) => i.opsize === 2,
+};
+
 // ------------------------------------------------------------------------- bit operations
 
 type BtKind = 'bt' | 'bts' | 'btr' | 'btc';
@@ -469,6 +504,7 @@ export const INT_SEMANTICS: Record<string, Sem> = {
   not, neg, inc: incdec('INC'), dec: incdec('DEC'),
   mul: mul1(false), imul1: mul1(true), imul2: imulN(0), imul3: imulN(1), div: div(false), idiv: div(true),
   shl: shift('shl'), shr: shift('shr'), sar: shift('sar'), rol: shift('rol'), ror: shift('ror'),
+  shld: doubleShift(true), shrd: doubleShift(false),
   bt: bt('bt'), bts: bt('bts'), btr: bt('btr'), btc: bt('btc'), bsf: bitScan(false), bsr: bitScan(true),
   xadd, cmpxchg,
   jcc, jmp, call, ret, syscall, int3, ud2, nop, cpuid, rdtsc,

@@ -19,7 +19,8 @@ export interface GrpSlot { readonly grp: readonly (Slot | undefined)[] }
 export interface ModSlot { readonly mod3?: Slot; readonly mem?: Slot }
 export type Slot = string | PfxSlot | GrpSlot | ModSlot;
 
-type Map = Record<number, Slot>;
+/** An opcode map: slots by opcode byte. */
+export type OpcodeMap = Record<number, Slot>;
 
 /** Eight ALU operations in encoding order (00-3F, group 1). */
 const ALU = ['add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'cmp'];
@@ -32,13 +33,13 @@ const SHIFTS = ['rol', 'ror', undefined, undefined, 'shl', 'shr', undefined, 'sa
 const grp = (names: readonly (string | undefined)[], ops: string, flags = ''): GrpSlot =>
   ({ grp: names.map((n) => (n === undefined ? undefined : `${n} ${ops} ${flags}`.trim())) });
 
-function range(into: Map, first: number, count: number, entry: string | ((i: number) => Slot)): void {
+function range(into: OpcodeMap, first: number, count: number, entry: string | ((i: number) => Slot)): void {
   for (let i = 0; i < count; i++) into[first + i] = typeof entry === 'string' ? entry : entry(i);
 }
 
 /** The one-byte opcode map. */
-export const ONE_BYTE: Map = (() => {
-  const m: Map = {};
+export const ONE_BYTE: OpcodeMap = (() => {
+  const m: OpcodeMap = {};
   ALU.forEach((op, i) => {
     const base = i * 8;
     m[base] = `${op} Eb,Gb`;
@@ -120,8 +121,8 @@ export const ONE_BYTE: Map = (() => {
 })();
 
 /** The two-byte map (0F xx). */
-export const TWO_BYTE: Map = (() => {
-  const m: Map = {};
+export const TWO_BYTE: OpcodeMap = (() => {
+  const m: OpcodeMap = {};
   m[0x05] = 'syscall end';
   m[0x0b] = 'ud2 end';
   // prefetch, prefetchw, prefetchwt1; prefetchnta…prefetcht2 and hint nops: memory forms only
@@ -186,6 +187,10 @@ export const TWO_BYTE: Map = (() => {
   range(m, 0x90, 16, 'setcc Eb');
   m[0xa2] = 'cpuid';
   m[0xa3] = 'bt Ev,Gv';
+  m[0xa4] = 'shld Ev,Gv,Ib';
+  m[0xa5] = 'shld Ev,Gv,CL';
+  m[0xac] = 'shrd Ev,Gv,Ib';
+  m[0xad] = 'shrd Ev,Gv,CL';
   m[0xab] = 'bts Ev,Gv';
   // ldmxcsr, stmxcsr, and lfence/mfence/sfence (nops on one CPU); with a prefix these encode
   // other instructions.
@@ -244,4 +249,4 @@ export const TWO_BYTE: Map = (() => {
 })();
 
 /** The maps by number: 0 one-byte, 1 0F, 2 0F38, 3 0F3A. */
-export const MAPS: readonly Map[] = [ONE_BYTE, TWO_BYTE, {}, {}];
+export const MAPS: readonly OpcodeMap[] = [ONE_BYTE, TWO_BYTE, {}, {}];

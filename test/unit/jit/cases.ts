@@ -112,6 +112,7 @@ export const CASES: readonly HandCase[] = [
 
   // ---- segments, nops, endbr
   { name: 'fs-relative loads and stores', asm: ['mov rax, fs:[0x28]', 'mov fs:[0x30], rbx', 'lea rcx, [rip]'], fsBase: DATA + 0x100 },
+  { name: 'lea ignores a segment override', asm: ['lea rax, fs:[rbx + 8]', 'lea ecx, gs:[rbx + rdx * 2]'], fsBase: DATA + 0x100 },
   { name: 'endbr64 and long nops', asm: ['endbr64', 'nop dword ptr [rax + rax]', 'nopw cs:[rax + rax]', 'xchg ax, ax', 'pause'] },
 
   // ---- SSE moves and integer lanes

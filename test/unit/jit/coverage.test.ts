@@ -3,7 +3,8 @@
  * fixture (-O0 and -O2) and of libc's exported functions, found by Capstone's linear sweep over
  * each symbol's bytes. Each instruction is decoded by the lifter (its length must agree with
  * Capstone's) and lifted alone; each function is also lifted as a chain of whole blocks, and
- * every block must pass the IR checker. The output gives the share lifted and the most frequent
+ * every block must pass the IR checker as lifted, optimised and instrumented by memcheck (and,
+ * for the fixture, compile to JS). The output gives the share lifted and the most frequent
  * mnemonics left to Unicorn.
  */
 import { before, describe, it } from 'node:test';
@@ -12,7 +13,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import type { Decoder } from '@alexaltea/capstone-js';
 import { readElf } from '../../../engine/elf/elf-file';
+import { compileBlock } from '../../../engine/jit/codegen';
 import { checkIRSB } from '../../../engine/jit/ir-check';
+import { optimize } from '../../../engine/jit/opt';
+import { instrumentMemcheck, MC_DIRTY_SIGNATURES } from '../../../engine/memcheck/vbits';
 import { decodeCovered, liftBlock } from '../../../engine/jit/lift/lift';
 import { isFailure } from '../../../engine/jit/lift/decode';
 import { compile, makeTempDir } from '../../support/compile';
@@ -72,7 +76,7 @@ interface Coverage {
   irErrors: string[];
 }
 
-function measure(cs: Decoder, fns: readonly Fn[]): Coverage {
+function measure(cs: Decoder, fns: readonly Fn[], opts: { compile?: boolean; blocks?: boolean } = {}): Coverage {
   const c: Coverage = { functions: fns.length, insns: 0, lifted: 0, blocks: 0, missing: new Map(), lengthMismatches: [], irErrors: [] };
   for (const f of fns) {
     let insns;
@@ -101,12 +105,18 @@ function measure(cs: Decoder, fns: readonly Fn[]): Coverage {
       else c.lifted++;
     }
     // Whole blocks along the function: a block ends at control flow or an uncovered instruction.
+    if (opts.blocks === false) continue;
     const sizes = new Map(insns.map((i) => [Number(i.address), i.size]));
     for (let pc = f.addr; pc < f.addr + f.bytes.length && sizes.has(pc);) {
       const sb = liftBlock(fetch, pc);
       c.blocks++;
-      const errs = checkIRSB(sb);
+      // The block, optimised, and instrumented by memcheck must all be well formed, and the
+      // result must compile to JS.
+      const opt = optimize(sb);
+      const mc = optimize(instrumentMemcheck(opt));
+      const errs = [...checkIRSB(sb), ...checkIRSB(opt), ...checkIRSB(mc, MC_DIRTY_SIGNATURES)];
       if (errs.length) c.irErrors.push(`${f.name} block at 0x${pc.toString(16)}: ${errs[0]}`);
+      if (opts.compile) compileBlock(mc);
       pc += sb.len > 0 ? sb.len : sizes.get(pc)!;
     }
   }
@@ -139,7 +149,7 @@ describe('lifter static coverage', () => {
       const exe = compile(fixture('jit', 'mix.c'), dir, { opt, link: 'dynamic' }, ['-lm']);
       const out = execFileSync(exe, { encoding: 'utf8' });
       assert.match(out, /^[0-9a-f]{16} /);
-      const c = measure(cs, functions(exe, false));
+      const c = measure(cs, functions(exe, false), { compile: true });
       report(`mix.c -${opt}`, c);
       check(c);
       // Plain gcc output: everything but the odd x87/exotic instruction is covered.
@@ -166,7 +176,7 @@ describe('lifter static coverage', () => {
     report('libc.so.6 (all functions but the vector IFUNC variants)', c);
     check(c);
     assert.ok(c.lifted / c.insns > 0.99, `only ${c.lifted}/${c.insns} lifted`);
-    report('libc.so.6 (SSE4/AVX/EVEX IFUNC variants: never selected, the guest sees no AVX)', measure(cs, vector));
+    report('libc.so.6 (SSE4/AVX/EVEX IFUNC variants: never selected, the guest sees no AVX)', measure(cs, vector, { blocks: false }));
   });
 
 });

@@ -67,6 +67,12 @@ export function flagEffect(insn: Insn, st: GuestState): FlagEffect {
       if (insn.mnem !== 'sar' && n >= width) undef |= C;
       return { writes: OSZAPC, undef, reads: 0n };
     }
+    case 'shld': case 'shrd': {
+      const o = insn.ops[2];
+      const n = (o.k === 'imm' ? o.raw : Number(st.gpr(1) & 0xffn)) & (opSize(insn, 0) === 8 ? 63 : 31);
+      if (n === 0) return NONE;
+      return { writes: OSZAPC, undef: A | (n !== 1 ? O : 0n), reads: 0n };
+    }
     case 'rol': case 'ror': {
       const n = shiftCount(insn, st);
       if (n === 0) return NONE;

@@ -9,12 +9,11 @@
  * otherwise, so their values hold across a sequence. The stack pointer, rsi and rdi point into
  * the data pages too (for push/pop and string instructions).
  */
-import { OFF, xmmOff } from '../../../engine/jit/guest-state';
+import { GuestState, OFF, xmmOff } from '../../../engine/jit/guest-state';
 import { decode, Insn, isFailure } from '../../../engine/jit/lift/decode';
-import { SEMANTICS } from '../../../engine/jit/lift/lift';
+import { decodeCovered } from '../../../engine/jit/lift/lift';
 import { GrpSlot, ONE_BYTE, PfxSlot, Slot, TWO_BYTE } from '../../../engine/jit/lift/tables';
 import { setRflags } from '../../../engine/jit/unicorn-sync';
-import { GuestState } from '../../../engine/jit/guest-state';
 import { CODE, DATA, DATA_SIZE } from './machine';
 
 /** xorshift32, deterministic from a seed. */
@@ -144,8 +143,8 @@ export class Gen {
    * One attempt. Encodings where QEMU (the oracle) departs from the SDM are not generated:
    * 66 together with F2/F3 (QEMU lets 66 select the SSE form; the SDM leaves it reserved),
    * F2/F3 on instructions they do not apply to (QEMU mis-handles some), REX.R on group opcodes
-   * (QEMU takes C6/C7 /0 with REX.R for another group member and raises #UD), and REX with
-   * lahf/sahf (QEMU then uses spl instead of ah).
+   * (QEMU takes C6/C7 /0 with REX.R for another group member and raises #UD), REX with
+   * lahf/sahf (QEMU then uses spl instead of ah), and RIP-relative shld/shrd with an immediate.
    */
   private tryInsn(addr: number): Generated | undefined {
     const bytes: number[] = [];
@@ -207,14 +206,16 @@ export class Gen {
     }
     for (let i = 0; i < 8; i++) bytes.push(this.int(256));
     const buf = Uint8Array.from(bytes);
-    let d = decode(buf, addr);
-    if (isFailure(d) || !SEMANTICS[d.mnem]) return undefined;
+    let d = decodeCovered(buf, addr);
+    if (isFailure(d)) return undefined;
     // No operand other than memory addressing may use r14/r15.
     for (const o of d.ops) {
       if (o.k === 'gpr' && o.reg >= 14) return undefined;
       if (o.k === 'mem' && ((o.m.base >= 0 && o.m.base !== 15) || (o.m.index >= 0 && o.m.index !== 14) || o.m.seg)) return undefined;
     }
     const mem = d.ops.find((o) => o.k === 'mem');
+    // QEMU computes RIP-relative addresses of shld/shrd with an immediate one byte short.
+    if (mem && mem.k === 'mem' && mem.m.rip && (d.mnem === 'shld' || d.mnem === 'shrd') && d.ops[2].k === 'imm') return undefined;
     if (mem && mem.k === 'mem' && d.dispOffset >= 0) {
       // 16-byte operands are always aligned: QEMU does not check legacy SSE alignment (the CPU
       // does, and so does the lifter), which hand-picked cases cover.
