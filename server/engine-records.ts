@@ -16,17 +16,24 @@ import { auxRole, type ReadError, type ReadSuppression, type UnknownKindError } 
 import { funPattern, isDemangledCxx } from './cxx-names';
 import type { AuxInfo, ErrorRecord, ValgrindFrame } from './protocol';
 
+/** The fields of Valgrind's `<frame>` that protocol and engine frames both have, all optional. */
+type SharedFrame = Pick<ValgrindFrame, 'obj' | 'fn' | 'dir' | 'file' | 'line'>;
+
+/** Copy the shared fields that are set (absent ones stay absent, not `undefined`). */
+function copyShared<T extends SharedFrame>(from: SharedFrame, to: T): T {
+  for (const k of ['obj', 'fn', 'dir', 'file'] as const) {
+    const v = from[k];
+    if (v !== undefined) to[k] = v;
+  }
+  if (from.line !== undefined) to.line = from.line;
+  return to;
+}
+
 // ---- engine → protocol ----
 
 /** A frame as the protocol carries it (the engine's extras — raw name, inlining — dropped). */
 export function protocolFrame(f: ErrorFrame): ValgrindFrame {
-  const out: ValgrindFrame = { ip: f.ip };
-  if (f.obj !== undefined) out.obj = f.obj;
-  if (f.fn !== undefined) out.fn = f.fn;
-  if (f.dir !== undefined) out.dir = f.dir;
-  if (f.file !== undefined) out.file = f.file;
-  if (f.line !== undefined) out.line = f.line;
-  return out;
+  return copyShared<ValgrindFrame>(f, { ip: f.ip });
 }
 
 function protocolAux(a: AuxItem): AuxInfo {
@@ -133,17 +140,12 @@ function computeView(rec: ErrorRecord): EngineView {
  * real mangled name), and a C name is its own raw name.
  */
 function engineFrame(f: ValgrindFrame, generatedLine: string | undefined): ErrorFrame {
-  const out: ErrorFrame = { ip: f.ip ?? 0 };
-  if (f.obj !== undefined) out.obj = f.obj;
+  const out = copyShared<ErrorFrame>(f, { ip: f.ip ?? 0 });
   if (f.fn !== undefined) {
-    out.fn = f.fn;
     if (generatedLine?.startsWith('fun:')) {
       const raw = generatedLine.slice(4);
       if (raw !== f.fn) out.mangled = raw;
     } else if (isDemangledCxx(f.fn)) out.mangled = funPattern(f.fn);
   }
-  if (f.dir !== undefined) out.dir = f.dir;
-  if (f.file !== undefined) out.file = f.file;
-  if (f.line !== undefined) out.line = f.line;
   return out;
 }
