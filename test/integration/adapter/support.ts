@@ -16,7 +16,8 @@ export class Adapter {
 
   constructor() {
     this.dc = new DebugClient(process.execPath, ADAPTER, 'unigrind');
-    this.dc.defaultTimeout = 60_000;
+    // Generous: CI runs two test files at a time, and the memcheck oracle suite saturates both cores.
+    this.dc.defaultTimeout = 150_000;
     this.dc.on('output', (e: DebugProtocol.OutputEvent) => this.output.push(e.body));
     this.dc.on('unigrind.error', (e: DebugProtocol.Event) => this.errorEvents.push(e.body));
   }
