@@ -4,10 +4,10 @@
  * a step over a call needs the identity (CFA) of the frame it started in. unwind.ts walks the same
  * CFI rules for reports, keeping only the pcs; this walker is slower and keeps everything.
  */
-import { FrameRules, ModuleCfi, NUM_REGS, REG_RBP, REG_RIP, REG_RSP, RuleKind } from './cfi';
-import { evaluate, ExprEnv, wordToNumber } from './dwarf-expr';
+import { FrameRules, ModuleCfi, NUM_REGS, REG_RIP, REG_RSP } from './cfi';
+import { wordToNumber } from './dwarf-expr';
 import type { Module, ModuleMap } from './modules';
-import type { GuestMemory } from './unwind';
+import { applyFrameRules, frameCfa, framePointerStep, GuestMemory } from './unwind';
 
 /** One frame of a stack: its pc and the registers known in it (NaN: not recoverable). */
 export interface FrameState {
@@ -46,7 +46,7 @@ export class CfiRules {
   /** The CFA of the frame whose registers are regs, at an exact pc (stepping uses it as the frame's identity). */
   cfaAt(pc: number, regs: Float64Array, mem: GuestMemory): number {
     const rules = this.at(pc);
-    return rules ? cfaOf(rules, regs, mem) : NaN;
+    return rules ? frameCfa(rules, regs, mem) : NaN;
   }
 }
 
@@ -69,9 +69,11 @@ export function unwindStates(rules: CfiRules, regs: BigUint64Array, mem: GuestMe
     const r = rules.at(lookup);
     const next = new Float64Array(NUM_REGS).fill(NaN);
     if (r) {
-      state.cfa = cfaOf(r, cur, mem);
-      if (!applyRules(r, state.cfa, cur, next, mem)) break;
-    } else if (!framePointerStep(cur, next, mem, state)) {
+      state.cfa = frameCfa(r, cur, mem);
+      if (!applyFrameRules(r, state.cfa, cur, next, mem)) break;
+    } else if (framePointerStep(cur, next, mem)) {
+      state.cfa = next[REG_RSP];
+    } else {
       break;
     }
     const signal = r !== undefined && r.signal;
@@ -80,57 +82,4 @@ export function unwindStates(rules: CfiRules, regs: BigUint64Array, mem: GuestMe
     exact = signal;
   }
   return out;
-}
-
-function read(mem: GuestMemory, addr: number): number {
-  if (!Number.isFinite(addr)) return NaN;
-  const v = mem.readU64(addr);
-  return v === undefined ? NaN : wordToNumber(v);
-}
-
-function env(regs: Float64Array, mem: GuestMemory, cfa: number): ExprEnv {
-  return { reg: (r) => (r < NUM_REGS ? regs[r] : NaN), readU64: (a) => mem.readU64(a), cfa };
-}
-
-function cfaOf(rules: FrameRules, cur: Float64Array, mem: GuestMemory): number {
-  if (rules.cfaReg >= 0) return cur[rules.cfaReg] + rules.cfaOffset;
-  const res = evaluate(rules.cfaOps ?? [], env(cur, mem, NaN));
-  if (!res) return NaN;
-  return res.kind === 'memory' ? res.address : res.kind === 'value' ? res.value : cur[res.regno];
-}
-
-function applyRules(rules: FrameRules, cfa: number, cur: Float64Array, out: Float64Array, mem: GuestMemory): boolean {
-  if (!Number.isFinite(cfa)) return false;
-  for (let r = 0; r < NUM_REGS; r++) {
-    const rule = rules.regs[r];
-    switch (rule.kind) {
-      case RuleKind.Same: out[r] = cur[r]; break;
-      case RuleKind.Undefined: out[r] = NaN; break;
-      case RuleKind.AtCfa: out[r] = read(mem, cfa + rule.offset); break;
-      case RuleKind.ValCfa: out[r] = cfa + rule.offset; break;
-      case RuleKind.Register: out[r] = rule.regno < NUM_REGS ? cur[rule.regno] : NaN; break;
-      case RuleKind.Expr:
-      case RuleKind.ValExpr: {
-        const res = evaluate(rule.ops ?? [], env(cur, mem, cfa));
-        if (!res) out[r] = NaN;
-        else if (res.kind === 'value') out[r] = res.value;
-        else if (res.kind === 'register') out[r] = res.regno < NUM_REGS ? cur[res.regno] : NaN;
-        else out[r] = rule.kind === RuleKind.ValExpr ? res.address : read(mem, res.address);
-        break;
-      }
-    }
-  }
-  if (Number.isNaN(out[REG_RSP])) out[REG_RSP] = cfa;
-  if (rules.ra !== REG_RIP) out[REG_RIP] = rules.ra < NUM_REGS ? out[rules.ra] : NaN;
-  return true;
-}
-
-function framePointerStep(cur: Float64Array, out: Float64Array, mem: GuestMemory, state: FrameState): boolean {
-  const fp = cur[REG_RBP];
-  if (!(fp >= cur[REG_RSP]) || fp % 8 !== 0) return false;
-  out[REG_RBP] = read(mem, fp);
-  out[REG_RIP] = read(mem, fp + 8);
-  out[REG_RSP] = fp + 16;
-  state.cfa = fp + 16;
-  return Number.isFinite(out[REG_RIP]);
 }

@@ -111,14 +111,19 @@ function read(mem: GuestMemory, addr: number): number {
 
 /** Computes the caller's registers `out` from the callee's `cur` with CFI rules. */
 function applyRules(rules: FrameRules, cur: Float64Array, out: Float64Array, mem: GuestMemory): boolean {
-  let cfa: number;
-  if (rules.cfaReg >= 0) {
-    cfa = cur[rules.cfaReg] + rules.cfaOffset;
-  } else {
-    const res = evaluate(rules.cfaOps ?? [], exprEnv(cur, mem, NaN));
-    // A CFA expression yields the CFA itself: its "location" is the value.
-    cfa = res === undefined ? NaN : res.kind === 'memory' ? res.address : res.kind === 'value' ? res.value : cur[res.regno];
-  }
+  return applyFrameRules(rules, frameCfa(rules, cur, mem), cur, out, mem);
+}
+
+/** The canonical frame address of the frame whose registers are cur (NaN when not computable). */
+export function frameCfa(rules: FrameRules, cur: Float64Array, mem: GuestMemory): number {
+  if (rules.cfaReg >= 0) return cur[rules.cfaReg] + rules.cfaOffset;
+  const res = evaluate(rules.cfaOps ?? [], exprEnv(cur, mem, NaN));
+  // A CFA expression yields the CFA itself: its "location" is the value.
+  return res === undefined ? NaN : res.kind === 'memory' ? res.address : res.kind === 'value' ? res.value : cur[res.regno];
+}
+
+/** The caller's registers `out` from the callee's `cur`, given the frame's rules and CFA; false when the CFA is unknown. */
+export function applyFrameRules(rules: FrameRules, cfa: number, cur: Float64Array, out: Float64Array, mem: GuestMemory): boolean {
   if (!Number.isFinite(cfa)) return false;
   const regs = rules.regs;
   for (let r = 0; r < NUM_REGS; r++) {
@@ -158,7 +163,7 @@ function exprEnv(cur: Float64Array, mem: GuestMemory, cfa: number): ExprEnv {
 }
 
 /** Caller state when there is no CFI: the classic `push rbp; mov rbp, rsp` frame chain. */
-function framePointerStep(cur: Float64Array, out: Float64Array, mem: GuestMemory): boolean {
+export function framePointerStep(cur: Float64Array, out: Float64Array, mem: GuestMemory): boolean {
   const fp = cur[REG_RBP];
   const sp = cur[REG_RSP];
   // The frame pointer of a live frame lies above its stack pointer; anything else is not a chain.
