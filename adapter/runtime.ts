@@ -29,7 +29,8 @@ import type { Thread } from '../engine/process/thread';
 import { LogFileNameError, LogSink } from '../engine/report/log-target';
 import { errorText } from '../engine/report/text-writer';
 import { Session, SessionError } from '../engine/session/session';
-import type { ErrorRecord as ProtocolErrorRecord, ValgrindFrame } from '../server/protocol';
+import type { ErrorRecord as ProtocolErrorRecord } from '../server/protocol';
+import { protocolRecord } from '../server/engine-records';
 import { Breakpoints, RuntimeBreakpoint } from './breakpoints';
 import { Disassembler, RuntimeInstruction } from './disassembly';
 import { StopPolicy } from './exception-filters';
@@ -521,41 +522,13 @@ function prefixed(text: string, pid: number): string {
   return text.split('\n').filter((l, i, a) => l !== '' || i < a.length - 1).map((l) => `==${pid}== ${l}\n`).join('') + `==${pid}== \n`;
 }
 
-function frameOf(f: ErrorRecord['stack'][number]): ValgrindFrame {
-  const out: ValgrindFrame = { ip: f.ip };
-  if (f.obj !== undefined) out.obj = f.obj;
-  if (f.fn !== undefined) out.fn = f.fn;
-  if (f.dir !== undefined) out.dir = f.dir;
-  if (f.file !== undefined) out.file = f.file;
-  if (f.line !== undefined) out.line = f.line;
-  return out;
-}
-
-/** The error as the language server's protocol carries it (Valgrind's XML <error>). */
+/** The error as the language server's protocol carries it (Valgrind's XML <error>): stacks cut at main as printed. */
 function toProtocol(ctx: ErrorContext): ProtocolErrorRecord {
   const rec = ctx.record;
-  const out: ProtocolErrorRecord = {
-    unique: ctx.unique, tid: rec.tid, kind: rec.kind, what: rec.what, count: ctx.count,
-    stack: printedFrames(rec.stack).map(frameOf),
-    aux: rec.aux.map((a) => ({
-      text: a.text,
-      ...(a.stack ? { stack: printedFrames(a.stack).map(frameOf) } : {}),
-      ...(a.source?.dir !== undefined ? { dir: a.source.dir } : {}),
-      ...(a.source?.file !== undefined ? { file: a.source.file } : {}),
-      ...(a.source?.line !== undefined ? { line: a.source.line } : {}),
-    })),
+  const printed = {
+    ...rec,
+    stack: printedFrames(rec.stack),
+    aux: rec.aux.map((a) => (a.stack ? { ...a, stack: printedFrames(a.stack) } : a)),
   };
-  if (rec.threadName !== undefined) out.threadName = rec.threadName;
-  if (rec.leak) {
-    out.leakedBytes = rec.leak.bytes + rec.leak.indirectBytes;
-    out.leakedBlocks = rec.leak.blocks;
-  }
-  const supp = generateSuppressionParts(rec);
-  if (supp) {
-    out.suppression = {
-      kind: supp.kind, extra: supp.extra !== undefined ? [supp.extra] : [],
-      frames: supp.frames.map((f) => ('fun' in f ? `fun:${f.fun}` : `obj:${f.obj}`)),
-    };
-  }
-  return out;
+  return protocolRecord(printed, ctx.unique, ctx.count, generateSuppressionParts(rec));
 }
