@@ -139,7 +139,6 @@ export class GuestProcess {
       // Returning false makes Unicorn raise the fault with the CPU state restored to the faulting
       // instruction; an emu_stop here would leave RIP at the start of the block instead.
       this.fault = { sig: SIG.SIGSEGV, code: mapped ? 2 : 1, addr };
-      if (process.env.UNIGRIND_DEBUG) process.stderr.write(`fault type ${type} at 0x${addr.toString(16)} rip 0x${uc.reg_read_num(X86.RIP).toString(16)}\n`);
       return false;
     });
     // With any memory hook installed, Unicorn keeps RIP exact at each memory access, so a fault
