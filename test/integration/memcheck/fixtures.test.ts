@@ -99,9 +99,6 @@ const CASES: OracleCase[] = [
   { program: program('aligned_alloc.c'), kinds: ['InvalidWrite', 'InvalidFree'] },
   ...['mismatch_new_free.cpp', 'mismatch_newarray_delete.cpp', 'mismatch_malloc_delete.cpp'].map((f): OracleCase => ({
     program: program(f), kinds: ['MismatchedFree'],
-    descriptionsTodo: 'unigrind prints MismatchedFree without its address description " Address 0x… is 0 bytes inside a '
-      + 'block of size N alloc\'d" and the allocation stack (Memcheck.free in engine/memcheck/memcheck.ts passes '
-      + 'describe=false to common())',
   })),
   { program: program('cxx_heap_errors.cpp'), kinds: ['InvalidWrite', 'InvalidRead', 'InvalidFree', 'Leak_DefinitelyLost', 'Leak_IndirectlyLost'] },
   // ---- overlapping copies
