@@ -16,16 +16,6 @@ import { GrpSlot, ONE_BYTE, PfxSlot, Slot, TWO_BYTE } from '../../../engine/jit/
 import { setRflags } from '../../../engine/jit/unicorn-sync';
 import { CODE, DATA, DATA_SIZE } from './machine';
 
-/** xorshift32, deterministic from a seed. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    return s / 2 ** 32;
-  };
-}
 
 export const R15_VALUE = DATA + 0x1000;
 

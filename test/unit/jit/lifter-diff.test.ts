@@ -14,7 +14,8 @@ import { setRflags } from '../../../engine/jit/unicorn-sync';
 import { assemble } from './asm';
 import { CASES, REG } from './cases';
 import { capstone, CaseResult, disasm, runCase } from './diff';
-import { Gen, NOT_STRAIGHT, rng } from './gen';
+import { Gen, NOT_STRAIGHT } from './gen';
+import { rng } from '../../support/rng';
 import { CODE, Machines } from './machine';
 
 interface Tally {

@@ -18,7 +18,8 @@ import { ppIRSB } from '../../../engine/jit/ir-print';
 import { liftBlock } from '../../../engine/jit/lift/lift';
 import { GuestMemoryAccess } from '../../../engine/jit/memory';
 import { BINOP_RULES, CONV_RULES, instrumentMemcheck, MC_DIRTY_SIGNATURES, McInstrumentOptions, UNOP_RULES } from '../../../engine/memcheck/vbits';
-import { Gen, NOT_STRAIGHT, rng } from './gen';
+import { Gen, NOT_STRAIGHT } from './gen';
+import { rng } from '../../support/rng';
 
 const RAX = 0;
 const RCX = 1;

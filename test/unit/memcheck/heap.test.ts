@@ -10,7 +10,8 @@ import { effectiveRedzone, Heap, HeapOptions, isMismatchedFree } from '../../../
 import { findHeapBlock, heapAddressInfo } from '../../../engine/memcheck/heap-describe';
 import { Mempools } from '../../../engine/memcheck/mempools';
 import { ShadowMemory } from '../../../engine/memcheck/shadow-memory';
-import { FakeGuest, nsPerOp, rng } from './support';
+import { FakeGuest, nsPerOp } from './support';
+import { rng } from '../../support/rng';
 
 function setup(options: HeapOptions = {}) {
   const guest = new FakeGuest();

@@ -11,7 +11,8 @@ import {
   activeBlocks, LEAK_HEURISTICS, LeakBlock, lossRecords, parseLeakHeuristics, searchLeaks,
 } from '../../../engine/memcheck/leak-check';
 import { ShadowMemory } from '../../../engine/memcheck/shadow-memory';
-import { FakeGuest, LeakImage, rng } from './support';
+import { FakeGuest, LeakImage } from './support';
+import { rng } from '../../support/rng';
 
 /** State of the block at each address, in allocation order of the given addresses. */
 function statesOf(img: LeakImage, addrs: number[], result = img.search()): LeakState[] {

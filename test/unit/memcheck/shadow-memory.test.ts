@@ -5,7 +5,8 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { SHADOW_CHUNK_SIZE, ShadowMemory } from '../../../engine/memcheck/shadow-memory';
-import { nsPerOp, rng } from './support';
+import { nsPerOp } from './support';
+import { rng } from '../../support/rng';
 
 const CHUNK = SHADOW_CHUNK_SIZE;
 
