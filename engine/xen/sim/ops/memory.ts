@@ -14,6 +14,14 @@ function dom(c: SimCall, id: number): Domain | undefined {
   return c.sim.domains.get(id === DOMID_SELF ? c.sim.cfg.caller.domid : id);
 }
 
+/** The xen_memory_reservation of argument 1: its domain, extent count and size, and extent list. */
+function reservation(c: SimCall): { d: Domain; n: number; pages: bigint; list: number } | bigint {
+  const r = argStruct(c, 1, M.memoryReservation);
+  const d = dom(c, r.num('domid'));
+  if (!d) return neg(ESRCH);
+  return { d, n: Number(r.get('nr_extents')), pages: 1n << BigInt(r.num('extent_order')), list: Number(r.get('extent_start')) };
+}
+
 /** The e820 a domain sees when nothing was set: RAM below 640K and from 1M up to its size. */
 function defaultE820(d: Domain): Array<[bigint, bigint, number]> {
   const bytes = d.maxPages * 4096n;
@@ -62,12 +70,9 @@ export function memoryOp(c: SimCall): bigint {
     }
     case XENMEM.increase_reservation:
     case XENMEM.populate_physmap: {
-      const r = argStruct(c, 1, M.memoryReservation);
-      const d = dom(c, r.num('domid'));
-      if (!d) return neg(ESRCH);
-      const n = Number(r.get('nr_extents'));
-      const pages = 1n << BigInt(r.num('extent_order'));
-      const list = Number(r.get('extent_start'));
+      const res = reservation(c);
+      if (typeof res === 'bigint') return res;
+      const { d, n, pages, list } = res;
       let done = 0;
       for (; done < n; done++) {
         if (d.totPages + pages > d.maxPages || sim.freePages() < pages) break;
@@ -87,12 +92,9 @@ export function memoryOp(c: SimCall): bigint {
       return BigInt(done);
     }
     case XENMEM.decrease_reservation: {
-      const r = argStruct(c, 1, M.memoryReservation);
-      const d = dom(c, r.num('domid'));
-      if (!d) return neg(ESRCH);
-      const n = Number(r.get('nr_extents'));
-      const pages = 1n << BigInt(r.num('extent_order'));
-      const list = Number(r.get('extent_start'));
+      const res = reservation(c);
+      if (typeof res === 'bigint') return res;
+      const { d, n, pages, list } = res;
       let done = 0;
       for (; done < n && d.totPages >= pages; done++) {
         const gpfn = readUint(c.mem, list + 8 * done, 8);
