@@ -20,7 +20,15 @@ export interface DispatchOptions extends LiftOptions {
   readonly instrument?: (sb: IRSB) => IRSB;
   /** Run blocks through the interpreter instead of compiled JS (slow; for debugging). */
   readonly interpret?: boolean;
+  /**
+   * Runs of a block in the interpreter before it is compiled to JS (compiling costs about half a
+   * millisecond a block, which start-up code that runs once never earns back). 0: compile at once.
+   */
+  readonly hotThreshold?: number;
 }
+
+/** Default interpreted runs before compilation. */
+const HOT_THRESHOLD = 30;
 
 /** One cached translation. */
 interface Translation {
@@ -28,7 +36,9 @@ interface Translation {
   /** Guest bytes covered: [addr, addr + len). */
   readonly len: number;
   readonly insns: number;
-  readonly run: CompiledBlock;
+  run: CompiledBlock;
+  /** Interpreted runs left before the block is compiled. */
+  coldRuns: number;
 }
 
 /** Why run() returned: the exit of the last block (its jk is not Boring/Call/Ret), or the budget. */
@@ -45,6 +55,8 @@ export class Dispatcher {
   private readonly cache = new Map<number, Translation>();
   /** Blocks translated so far. */
   translations = 0;
+  /** Blocks compiled to JS so far (the others are interpreted). */
+  compiled = 0;
 
   constructor(private readonly fetch: CodeFetch, private readonly opts: DispatchOptions = {}) {}
 
@@ -55,8 +67,20 @@ export class Dispatcher {
       const sb = liftBlock(this.fetch, addr, this.opts);
       let ir = optimize(sb);
       if (this.opts.instrument) ir = optimize(this.opts.instrument(ir));
-      const run: CompiledBlock = this.opts.interpret ? (s, env) => interpret(ir, s, env) : compileBlock(ir);
-      t = { addr, len: sb.len, insns: sb.insns, run };
+      const hot = this.opts.interpret ? Infinity : this.opts.hotThreshold ?? HOT_THRESHOLD;
+      const final = ir;
+      const tr: Translation = { addr, len: sb.len, insns: sb.insns, coldRuns: hot, run: (s, env) => interpret(final, s, env) };
+      if (hot <= 0) tr.run = compileBlock(ir);
+      else if (hot !== Infinity) {
+        tr.run = (s, env) => {
+          if (--tr.coldRuns <= 0) {
+            tr.run = compileBlock(final);
+            this.compiled++;
+          }
+          return interpret(final, s, env);
+        };
+      }
+      t = tr;
       this.cache.set(addr, t);
       this.translations++;
     }

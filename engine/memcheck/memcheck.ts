@@ -89,8 +89,8 @@ export class Memcheck implements SyscallObserver, MallocChecker, StrMemChecker {
     this.pools = new Mempools<ExeContext>(this.heap, this.shadow);
   }
 
-  /** Hooks memcheck into the process; call before the guest runs. */
-  attach(): void {
+  /** Hooks memcheck into the process; call before the guest runs. With jit, guest code runs on the translator, instrumented. */
+  attach(jit = false): void {
     const { proc, shadow } = this;
     for (const r of proc.mem.list()) shadow.makeDefined(r.start, r.end - r.start);
     proc.mem.listen({
@@ -121,6 +121,7 @@ export class Memcheck implements SyscallObserver, MallocChecker, StrMemChecker {
     this.redirector = new Redirector(proc, [...mallocReplacements(this), ...strMemReplacements(this)]);
     proc.clientRequests.setTool((code, args) => memcheckClientRequest(this, code, args));
     proc.clientRequests.countErrors = () => this.errors.counts().errors;
+    if (jit) proc.enableJit();
   }
 
   // ------------------------------------------------------------ guest loads and stores

@@ -16,6 +16,7 @@ import { FaultInfo, SigAction, SIG, deliverSignal, sigreturn, ignoredByDefault, 
 import { Log } from './log';
 import { GuestDebugInfo } from './guest-debuginfo';
 import { ClientRequests } from './client-requests';
+import { JitExecutor, JitHost, JitTool } from './jit-executor';
 
 /** How the guest ended. */
 export interface ExitStatus {
@@ -39,7 +40,7 @@ const SLICE_MS = 20;
 const YIELD_MS = 40;
 const NEVER_ADDR = 0x800000000000;
 
-export class GuestProcess {
+export class GuestProcess implements JitHost {
   readonly uc = new Unicorn();
   readonly mem = new GuestMemory(this.uc);
   readonly fds = new FdTable();
@@ -84,6 +85,8 @@ export class GuestProcess {
   devices: DeviceRegistry | undefined;
   current: Thread;
   exit: ExitStatus | undefined;
+  /** The translator, when guest code runs on it (enableJit); Unicorn runs it otherwise. */
+  jit: JitExecutor | undefined;
   /** Set by hooks to make the run loop look at the current thread before going on. */
   private fault: FaultInfo | undefined;
   private sliceStart = 0;
@@ -234,6 +237,7 @@ export class GuestProcess {
     const v = this.mem.view(addr, code.length);
     if (!v) return;
     v.set(code);
+    this.jit?.codeChanged(addr, addr + code.length);
     if (!fresh) this.whenStopped(() => this.uc.ctl_remove_cache(addr, addr + code.length));
   }
 
@@ -262,14 +266,27 @@ export class GuestProcess {
   }
 
   private onSyscall(): void {
-    const t = this.current;
     const rip0 = this.uc.reg_read_num(X86.RIP);
+    const stop = this.serviceSyscall(rip0);
+    // Unicorn adds the syscall's length to RIP after the hook, even when the hook set RIP
+    // (rt_sigreturn, the exit-time freeres calls): compensate so the guest lands where we aimed.
+    const rip1 = this.uc.reg_read_num(X86.RIP);
+    if (rip1 !== rip0) this.uc.reg_write(X86.RIP, rip1 - 2);
+    if (stop) this.uc.emu_stop();
+  }
+
+  /**
+   * Services the `syscall` instruction at rip0 of the current thread (an engine trap planted
+   * there, or a system call for the kernel), with the CPU state in Unicorn and RIP at rip0.
+   * Returns true when the run loop must look at the thread before it goes on.
+   */
+  serviceSyscall(rip0: number): boolean {
+    const t = this.current;
     if (this.traps.size) {
       const trap = this.traps.get(rip0);
       if (trap) {
         trap();
-        if (this.exit || this.fault) this.uc.emu_stop();
-        return;
+        return this.exit !== undefined || this.fault !== undefined || this.stopRequest !== undefined;
       }
     }
     const r = this.kernel.dispatch(t);
@@ -279,13 +296,36 @@ export class GuestProcess {
       t.state = 'blocked';
       t.blocked = r;
     }
-    // Unicorn adds the syscall's length to RIP after the hook, even when the hook set RIP
-    // (rt_sigreturn, the exit-time freeres calls): compensate so the guest lands where we aimed.
-    const rip1 = this.uc.reg_read_num(X86.RIP);
-    if (rip1 !== rip0) this.uc.reg_write(X86.RIP, rip1 - 2);
-    if (this.exit || t.state !== 'runnable' || this.hasDeliverableSignal(t) || Date.now() - this.sliceStart > YIELD_MS) {
-      this.uc.emu_stop();
-    }
+    return this.exit !== undefined || t.state !== 'runnable' || this.hasDeliverableSignal(t) || this.stopRequest !== undefined
+      || Date.now() - this.sliceStart > YIELD_MS;
+  }
+
+  /** Runs guest code on the translator from now on; the tool instruments it. Call before the guest runs. */
+  enableJit(tool?: JitTool): JitExecutor {
+    this.jit = new JitExecutor(this, tool);
+    return this.jit;
+  }
+
+  /** Executes the instruction at RIP on Unicorn (for the translator); true when it faulted or ended the process. */
+  stepOnUnicorn(): boolean {
+    this.emulating = true;
+    const rc = this.uc.emu_start(this.uc.reg_read_num(X86.RIP), 0, 0, 1);
+    this.emulating = false;
+    for (const fn of this.deferred.splice(0)) fn();
+    if (rc !== 0 && !this.fault) this.fault = { sig: rc === C.UC_ERR_INSN_INVALID ? SIG.SIGILL : SIG.SIGSEGV, code: 0x80, addr: 0 };
+    return this.fault !== undefined || this.exit !== undefined;
+  }
+
+  /** Records a fault of the current thread for the run loop to deliver. */
+  setFault(f: FaultInfo): void {
+    this.fault = f;
+  }
+
+  /** True when the translator should give the run loop control (time slice over, stop asked for, process ended). */
+  sliceOver(): boolean {
+    if (this.exit || this.fault || this.stopRequest !== undefined) return true;
+    const live = this.threads.length > 1 && this.threads.some((x) => x !== this.current && x.state !== 'dead');
+    return Date.now() - this.sliceStart > (live || this.responsive ? SLICE_MS : YIELD_MS);
   }
 
   /** Creates a thread (clone with CLONE_THREAD) whose CPU state is the current one with the given changes. */
@@ -393,13 +433,18 @@ export class GuestProcess {
     }
     this.deliverPendingSignals(t);
     if (this.exit || t.state !== 'runnable') return;
-    this.updatePreemption();
     this.fault = undefined;
     this.sliceStart = Date.now();
-    this.emulating = true;
-    const rc = this.uc.emu_start(this.uc.reg_read_num(X86.RIP), 0, 0, 0);
-    this.emulating = false;
-    for (const fn of this.deferred.splice(0)) fn();
+    let rc = 0;
+    if (this.jit) {
+      this.jit.runSlice(t);
+    } else {
+      this.updatePreemption();
+      this.emulating = true;
+      rc = this.uc.emu_start(this.uc.reg_read_num(X86.RIP), 0, 0, 0);
+      this.emulating = false;
+      for (const fn of this.deferred.splice(0)) fn();
+    }
     if (this.fault || rc !== 0) {
       const f = this.fault ?? { sig: rc === C.UC_ERR_INSN_INVALID ? SIG.SIGILL : SIG.SIGSEGV, code: 0x80, addr: 0 };
       this.handleFault(t, f);

@@ -112,9 +112,11 @@ export class Session {
         partialLoadsOk: opts['partial-loads-ok'] as boolean, showMismatchedFrees: opts['show-mismatched-frees'] as boolean,
         heuristics, leakResolution: opts['leak-resolution'] as 'low' | 'med' | 'high',
       });
-      this.memcheck.attach();
+      this.memcheck.attach(opts.jit as boolean);
       // Valgrind's --run-libc-freeres=yes and --run-cxx-freeres=yes.
       this.proc.freeresNames = ['__libc_freeres', '_ZN9__gnu_cxx9__freeresEv'];
+    } else if (opts.jit as boolean) {
+      this.proc.enableJit();
     }
     this.text.attach(this.manager);
     this.xml?.attach(this.manager);
@@ -221,5 +223,20 @@ export class Session {
       leakCheck: leakMode, showLeakKinds: this.showLeakKinds, errorsForLeakKinds: this.errorsForLeakKinds,
       lossRecords: leaks?.records ?? [], heuristics: leaks?.heuristics,
     });
+    if (this.opts.stats as boolean) this.printStats();
+  }
+
+  // --stats=yes: how guest code was executed (the share the translator ran is issue 4's measure).
+  private printStats(): void {
+    const j = this.proc.jit;
+    if (!j) {
+      this.text.umsg('translator: off (--jit=no): every instruction ran on Unicorn\n');
+      return;
+    }
+    const st = j.stats;
+    const total = st.translatedInsns + st.steppedInsns;
+    const pct = total ? ((100 * st.translatedInsns) / total).toFixed(4) : '100';
+    this.text.umsg(`translator: ${total} guest instructions, ${st.translatedInsns} translated (${pct}%), ${st.steppedInsns} single-stepped on Unicorn\n`);
+    this.text.umsg(`translator: ${st.translations} translations, ${st.syscalls} syscalls\n`);
   }
 }

@@ -1,0 +1,319 @@
+/**
+ * Runs guest threads on the translator (engine/jit) instead of Unicorn: blocks are lifted,
+ * instrumented by the tool, compiled to JS and chained; the engine gets control back at system
+ * calls, engine traps, instructions the lifter does not cover (single-stepped on Unicorn) and
+ * CPU traps.
+ *
+ * Unicorn's registers stay the process's canonical CPU state between slices, so that the kernel,
+ * signal delivery, traps, reports and thread switching keep working on one representation: the
+ * state is copied out to Unicorn before the engine acts and back in afterwards. Each thread has
+ * its own GuestState, whose shadow half (the tool's V bits) lives across slices. A register the
+ * engine changed while it had control (a syscall result, a signal frame, a single-stepped
+ * instruction) is taken back as fully defined; registers it did not change keep their shadow.
+ */
+import { Unicorn } from '../cpu/unicorn';
+import { GPR_BY_ENCODING, X86 } from '../cpu/x86-const';
+import { cpuid } from '../cpu/cpuid';
+import { Dispatcher } from '../jit/dispatch';
+import { GuestState, OFF, RAX, RSP, SHADOW_OFFSET, gprOff, xmmOff } from '../jit/guest-state';
+import type { DirtyFn, InterpEnv } from '../jit/interp';
+import type { IRSB } from '../jit/ir';
+import { GuestMemoryFault, ViewMemory } from '../jit/memory';
+import { rflagsOf, setRflags } from '../jit/unicorn-sync';
+import type { GuestMemory } from '../memory/guest-memory';
+import type { Thread } from './thread';
+
+/** What a tool adds to translated code, and what it hears of register changes the engine makes. */
+export interface JitTool {
+  /** Instruments each optimised block (memcheck adds its shadow operations and checks). */
+  readonly instrument?: (sb: IRSB) => IRSB;
+  /** The dirty helpers the instrumented code calls. */
+  readonly dirty?: Readonly<Record<string, DirtyFn>>;
+  /** A thread is about to run translated code for the first time, with this stack pointer. */
+  threadStarted?(t: Thread, sp: number): void;
+  /** The engine moved the stack pointer (a signal frame pushed, a sigreturn, an exit-time call). */
+  externalSpChange?(oldSp: number, newSp: number): void;
+  /** A system call is about to be serviced; the state is in Unicorn and `s`. */
+  beforeSyscall?(s: GuestState): void;
+}
+
+/** The engine services the translator needs (implemented by GuestProcess). */
+export interface JitHost {
+  readonly uc: Unicorn;
+  readonly mem: GuestMemory;
+  /** Services the syscall instruction at rip (engine trap or kernel); true when the slice must end. */
+  serviceSyscall(rip: number): boolean;
+  /** Executes the one instruction at Unicorn's RIP; true when it faulted or ended the process. */
+  stepOnUnicorn(): boolean;
+  /** Records a fault for the run loop to deliver. */
+  setFault(f: { sig: number; code: number; addr: number }): void;
+  /** True when the slice should end (time up, a stop requested, the process ended). */
+  sliceOver(): boolean;
+}
+
+/** Counters for --stats=yes. */
+export interface JitStats {
+  /** Guest instructions run by translated code (a block left early counts whole). */
+  translatedInsns: number;
+  /** Instructions the lifter does not cover, single-stepped on Unicorn. */
+  steppedInsns: number;
+  translations: number;
+  syscalls: number;
+}
+
+// Registers copied between Unicorn and the guest state, by slot of the `out` snapshot.
+const N_GPR = 16;
+const S_RIP = 16;
+const S_FLAGS = 17;
+const S_FS = 18;
+const S_GS = 19;
+const S_XMM = 20;
+const S_MXCSR = S_XMM + 32;
+const N_SLOTS = S_MXCSR + 1;
+/** Guest instructions between looks at the clock (blocks chain within this budget). */
+const BUDGET = 20000;
+
+/** Per-thread translated-code state. */
+interface ThreadState {
+  readonly s: GuestState;
+  /** The register values last copied between Unicorn and `s` (what Unicorn holds unless the engine changed it). */
+  out: BigUint64Array | undefined;
+}
+
+export class JitExecutor {
+  readonly dispatcher: Dispatcher;
+  readonly memory: ViewMemory;
+  readonly stats: JitStats = { translatedInsns: 0, steppedInsns: 0, translations: 0, syscalls: 0 };
+  private readonly env: InterpEnv;
+  private readonly threads = new WeakMap<Thread, ThreadState>();
+  /** The state being run, while translated code runs (helpers reporting errors look at it). */
+  private running: ThreadState | undefined;
+
+  constructor(private readonly host: JitHost, private readonly tool: JitTool = {}) {
+    const mem = host.mem;
+    this.memory = new ViewMemory({
+      readView: (a, len) => ((mem.find(a)?.perms ?? 0) & 1 ? mem.view(a, len) : undefined),
+      writeView: (a, len) => ((mem.find(a)?.perms ?? 0) & 2 ? mem.view(a, len) : undefined),
+    });
+    this.dispatcher = new Dispatcher((a, len) => {
+      const r = mem.find(a);
+      if (!r || !(r.perms & 4)) return undefined;
+      return mem.view(a, Math.min(len, r.end - a));
+    }, { instrument: tool.instrument });
+    const engineHelpers: Record<string, DirtyFn> = {
+      cpuid: ([leaf, sub]) => {
+        const [a, b, c, d] = cpuid(Number(leaf), Number(sub));
+        return BigInt(a >>> 0) | (BigInt(b >>> 0) << 32n) | (BigInt(c >>> 0) << 64n) | (BigInt(d >>> 0) << 96n);
+      },
+      rdtsc: () => BigInt.asUintN(64, process.hrtime.bigint()),
+    };
+    this.env = { mem: this.memory, dirty: { ...engineHelpers, ...tool.dirty } };
+    mem.listen({
+      mapped: (r) => this.codeChanged(r.start, r.end),
+      unmapped: (start, end) => this.codeChanged(start, end),
+      protected: (start, end) => this.codeChanged(start, end),
+    });
+  }
+
+  /** Guest code or page permissions changed in [start, end): drop translations and cached pages. */
+  codeChanged(start: number, end: number): void {
+    this.dispatcher.invalidate(start, end);
+    this.memory.invalidate();
+  }
+
+  /** Runs thread t (loaded in Unicorn) until its slice ends; Unicorn holds its state afterwards. */
+  runSlice(t: Thread): void {
+    const st = this.stateOf(t);
+    const { host } = this;
+    if (!st.out) this.tool.threadStarted?.(t, Number(host.uc.reg_read(X86.RSP)));
+    this.syncIn(st);
+    const s = st.s;
+    this.running = st;
+    try {
+      for (;;) {
+        let r;
+        try {
+          r = this.dispatcher.run(s, this.env, BUDGET);
+        } catch (e) {
+          if (!(e instanceof GuestMemoryFault)) throw e;
+          // The lifter orders an instruction's register writes after its memory accesses: the
+          // state is that before the faulting instruction, as a CPU fault leaves it.
+          this.syncOut(st);
+          host.setFault({ sig: 11, code: host.mem.find(e.addr) ? 2 : 1, addr: e.addr });
+          return;
+        }
+        this.stats.translatedInsns += r.insns;
+        const exit = r.exit;
+        if (!exit) {
+          if (host.sliceOver()) return this.syncOut(st);
+          continue;
+        }
+        switch (exit.jk) {
+          case 'Syscall': {
+            s.rip = exit.insnAddr;
+            this.syncOut(st);
+            this.stats.syscalls++;
+            this.tool.beforeSyscall?.(s);
+            const stop = host.serviceSyscall(exit.insnAddr);
+            if (host.uc.reg_read_num(X86.RIP) === exit.insnAddr) host.uc.reg_write(X86.RIP, exit.next);
+            this.syncIn(st);
+            // The kernel's result is defined, even when it equals the syscall number it replaced.
+            s.bytes.fill(0, gprOff(RAX) + SHADOW_OFFSET, gprOff(RAX) + SHADOW_OFFSET + 8);
+            if (stop || host.sliceOver()) return;
+            break;
+          }
+          case 'SigSEGV':
+            // A misaligned 16-byte SSE access: #GP, which Linux delivers as SIGSEGV (SI_KERNEL).
+            s.rip = exit.insnAddr;
+            this.syncOut(st);
+            host.setFault({ sig: 11, code: 0x80, addr: 0 });
+            return;
+          case 'SigTRAP': case 'SigILL': case 'SigFPE':
+          case 'NoDecode':
+            // Unicorn runs the instruction (and raises its trap exactly as in the untranslated engine).
+            s.rip = exit.jk === 'NoDecode' ? exit.next : exit.insnAddr;
+            this.syncOut(st);
+            this.stats.steppedInsns++;
+            if (host.stepOnUnicorn()) return;
+            this.syncIn(st);
+            if (host.sliceOver()) return;
+            break;
+          default:
+            throw new Error(`translated code left with unexpected jump kind ${exit.jk}`);
+        }
+      }
+    } finally {
+      this.running = undefined;
+      this.stats.translations = this.dispatcher.translations;
+    }
+  }
+
+  /**
+   * Writes the running state to Unicorn with RIP at insnAddr, so that a report made from inside
+   * translated code (a helper's error) unwinds the guest's stack from the right place.
+   */
+  materialize(insnAddr: number): void {
+    const st = this.running;
+    if (!st) return;
+    st.s.rip = insnAddr;
+    this.syncOut(st);
+  }
+
+  /** The guest state of the running thread (undefined outside translated code). */
+  get state(): GuestState | undefined {
+    return this.running?.s;
+  }
+
+  private stateOf(t: Thread): ThreadState {
+    let st = this.threads.get(t);
+    if (!st) {
+      st = { s: new GuestState(), out: undefined };
+      this.threads.set(t, st);
+    }
+    return st;
+  }
+
+  // Unicorn → guest state, for registers that differ from the last copy (they become defined).
+  private syncIn(st: ThreadState): void {
+    const { uc } = this.host;
+    const s = st.s;
+    const first = !st.out;
+    const out = st.out ?? (st.out = new BigUint64Array(N_SLOTS));
+    const oldSp = out[RSP];
+    const defined = (off: number, len: number): void => {
+      s.bytes.fill(0, off + SHADOW_OFFSET, off + SHADOW_OFFSET + len);
+    };
+    for (let r = 0; r < N_GPR; r++) {
+      const v = uc.reg_read(GPR_BY_ENCODING[r]);
+      if (first || v !== out[r]) {
+        s.u64[r] = v;
+        out[r] = v;
+        defined(gprOff(r), 8);
+      }
+    }
+    const rip = uc.reg_read(X86.RIP);
+    s.u64[OFF.RIP >> 3] = rip;
+    out[S_RIP] = rip;
+    const flags = uc.reg_read(X86.EFLAGS);
+    if (first || flags !== out[S_FLAGS]) {
+      setRflags(s, flags);
+      out[S_FLAGS] = flags;
+      defined(OFF.CC_OP, OFF.FS_BASE - OFF.CC_OP);
+    }
+    const seg = (slot: number, reg: number, off: number): void => {
+      const v = uc.reg_read(reg);
+      if (first || v !== out[slot]) {
+        s.u64[off >> 3] = v;
+        out[slot] = v;
+        defined(off, 8);
+      }
+    };
+    seg(S_FS, X86.FS_BASE, OFF.FS_BASE);
+    seg(S_GS, X86.GS_BASE, OFF.GS_BASE);
+    for (let r = 0; r < 16; r++) {
+      const b = uc.reg_read_bytes(X86.XMM0 + r, 16);
+      const dv = new DataView(b.buffer, b.byteOffset, 16);
+      const lo = dv.getBigUint64(0, true);
+      const hi = dv.getBigUint64(8, true);
+      const k = S_XMM + 2 * r;
+      if (first || lo !== out[k] || hi !== out[k + 1]) {
+        s.bytes.set(b, xmmOff(r));
+        out[k] = lo;
+        out[k + 1] = hi;
+        defined(xmmOff(r), 16);
+      }
+    }
+    const mxcsr = uc.reg_read(X86.MXCSR) & 0xffffffffn;
+    if (first || mxcsr !== out[S_MXCSR]) {
+      s.dv.setUint32(OFF.MXCSR, Number(mxcsr), true);
+      out[S_MXCSR] = mxcsr;
+      defined(OFF.MXCSR, 4);
+    }
+    if (!first && out[RSP] !== oldSp) this.tool.externalSpChange?.(Number(oldSp), Number(out[RSP]));
+  }
+
+  // Guest state → Unicorn, writing only what changed since the last copy.
+  private syncOut(st: ThreadState): void {
+    const { uc } = this.host;
+    const s = st.s;
+    const out = st.out!;
+    for (let r = 0; r < N_GPR; r++) {
+      const v = s.u64[r];
+      if (v !== out[r]) {
+        uc.reg_write(GPR_BY_ENCODING[r], v);
+        out[r] = v;
+      }
+    }
+    const rip = s.u64[OFF.RIP >> 3];
+    uc.reg_write(X86.RIP, rip);
+    out[S_RIP] = rip;
+    const flags = rflagsOf(s);
+    if (flags !== out[S_FLAGS]) {
+      uc.reg_write(X86.EFLAGS, flags);
+      out[S_FLAGS] = flags;
+    }
+    const seg = (slot: number, reg: number, off: number): void => {
+      const v = s.u64[off >> 3];
+      if (v !== out[slot]) {
+        uc.reg_write(reg, v);
+        out[slot] = v;
+      }
+    };
+    seg(S_FS, X86.FS_BASE, OFF.FS_BASE);
+    seg(S_GS, X86.GS_BASE, OFF.GS_BASE);
+    for (let r = 0; r < 16; r++) {
+      const k = S_XMM + 2 * r;
+      const o = xmmOff(r) >> 3;
+      if (s.u64[o] !== out[k] || s.u64[o + 1] !== out[k + 1]) {
+        uc.reg_write_bytes(X86.XMM0 + r, s.bytes.subarray(xmmOff(r), xmmOff(r) + 16));
+        out[k] = s.u64[o];
+        out[k + 1] = s.u64[o + 1];
+      }
+    }
+    const mxcsr = BigInt(s.dv.getUint32(OFF.MXCSR, true));
+    if (mxcsr !== out[S_MXCSR]) {
+      uc.reg_write(X86.MXCSR, mxcsr);
+      out[S_MXCSR] = mxcsr;
+    }
+  }
+}
