@@ -3,6 +3,7 @@
  * engine's own implementation or to the host kernel with guest→host translation of fds and
  * pointers (derived from the declaration), and reports PRE/POST memory facts to the tool.
  */
+import { preReadSockaddr } from './sockaddr-check';
 import { X86 } from '../cpu/x86-const';
 import { HostChunk, hostMmap, hostSyscall } from '../host/libc';
 import { GuestFault } from '../memory/guest-memory';
@@ -122,15 +123,18 @@ export class Kernel {
           break;
         }
         case 'in':
+        case 'sockaddr':
         case 'out':
         case 'inout': {
           const p = ctx.ptr(i);
           const len = this.size(ctx, arg.size);
           if (!p || len <= 0) break;
-          if (arg.kind !== 'out') obs.preRead(decl.name, ctx.what(i), p, len, false);
+          if (arg.kind === 'sockaddr') preReadSockaddr(obs, mem, decl.name, arg.name, p, len);
+          else if (arg.kind !== 'out') obs.preRead(decl.name, ctx.what(i), p, len, false);
           if (!mem.isMapped(p, len)) return -E.EFAULT;
-          host[i] = this.hostPointer(p, len, arg.kind !== 'out', copyBack, arg.kind !== 'in');
-          if (arg.kind !== 'in') posts.push({ guest: p, arg, size: len });
+          const readOnly = arg.kind === 'in' || arg.kind === 'sockaddr';
+          host[i] = this.hostPointer(p, len, arg.kind !== 'out', copyBack, !readOnly);
+          if (arg.kind === 'out' || arg.kind === 'inout') posts.push({ guest: p, arg, size: len });
           break;
         }
         default:

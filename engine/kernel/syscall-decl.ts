@@ -17,6 +17,7 @@ export type ArgDecl =
   | { name: string; kind: ScalarKind }
   | { name: string; kind: 'path' | 'cstr' }
   | { name: string; kind: 'in'; size: Size }
+  | { name: string; kind: 'sockaddr'; size: Size }
   | { name: string; kind: 'out'; size: Size; post?: Post }
   | { name: string; kind: 'inout'; size: Size; post?: Post };
 
@@ -60,6 +61,8 @@ export const a = {
   path: (name = 'pathname'): ArgDecl => ({ name, kind: 'path' }),
   cstr: (name: string): ArgDecl => ({ name, kind: 'cstr' }),
   in: (name: string, size: Size): ArgDecl => ({ name, kind: 'in', size }),
+  /** A struct sockaddr the kernel reads: checked field by field for its family. */
+  sockaddr: (name: string, size: Size): ArgDecl => ({ name, kind: 'sockaddr', size }),
   out: (name: string, size: Size, post?: Post): ArgDecl => ({ name, kind: 'out', size, post }),
   inout: (name: string, size: Size, post?: Post): ArgDecl => ({ name, kind: 'inout', size, post }),
 };

@@ -23,6 +23,7 @@ import { mallocReplacements, AllocFamily, MallocChecker } from './replace-malloc
 import { strMemReplacements, StrMemChecker } from './replace-strmem';
 import { searchLeaks, lossRecords, LeakHeuristic, RootRange, vtableDetector } from './leak-check';
 import { memcheckClientRequest } from './client-requests';
+import { memcheckJitTool, TranslatedCheckOptions } from './translated-checks';
 
 /** Name shown as the object of replaced functions' frames (matches suppressions written for Valgrind's preload library). */
 export const PRELOAD_OBJ = 'unigrind:vgpreload_memcheck-amd64-linux.so';
@@ -90,7 +91,7 @@ export class Memcheck implements SyscallObserver, MallocChecker, StrMemChecker {
   }
 
   /** Hooks memcheck into the process; call before the guest runs. With jit, guest code runs on the translator, instrumented. */
-  attach(jit = false): void {
+  attach(jit = false, jitOpts: TranslatedCheckOptions = { undefValueErrors: true, exactCmpEq: false }): void {
     const { proc, shadow } = this;
     for (const r of proc.mem.list()) shadow.makeDefined(r.start, r.end - r.start);
     proc.mem.listen({
@@ -104,13 +105,20 @@ export class Memcheck implements SyscallObserver, MallocChecker, StrMemChecker {
     // Only memory that can be other than addressable-and-defined is watched: the heap arena from
     // the start, and any other range when something restricts it (client requests, mempools,
     // MALLOCLIKE blocks). Everything else (stacks, globals, libraries) costs no callback; what is
-    // unmapped is caught by the fault path. The translator will make the check inline instead.
-    this.watch(ARENA_BASE, ARENA_BASE + ARENA_SIZE);
-    shadow.onRestrict = (addr, len) => {
-      if (addr >= ARENA_BASE && addr + len <= ARENA_BASE + ARENA_SIZE) return;
-      if (!proc.mem.isMapped(addr, Math.max(len, 1))) return;
-      this.watch(addr - (addr % 4096), addr + len + ((4096 - ((addr + len) % 4096)) % 4096));
-    };
+    // unmapped is caught by the fault path. On the translator, the check is inline instead.
+    if (jit) {
+      // Unicorn then runs only the instructions the lifter does not cover (x87 stores such as
+      // fnstcw, …), one at a time: watching all of memory costs nothing else, and their stores
+      // must make memory defined.
+      this.watch(0, 2 ** 47);
+    } else {
+      this.watch(ARENA_BASE, ARENA_BASE + ARENA_SIZE);
+      shadow.onRestrict = (addr, len) => {
+        if (addr >= ARENA_BASE && addr + len <= ARENA_BASE + ARENA_SIZE) return;
+        if (!proc.mem.isMapped(addr, Math.max(len, 1))) return;
+        this.watch(addr - (addr % 4096), addr + len + ((4096 - ((addr + len) % 4096)) % 4096));
+      };
+    }
     proc.onInvalidAccess = (type, addr, size) => {
       if (type === UC_MEM_FETCH_UNMAPPED || type === UC_MEM_FETCH_PROT) {
         this.report(R.invalidJump(this.common([{ ip: addr }, ...this.here().slice(1)], addr)));
@@ -121,7 +129,9 @@ export class Memcheck implements SyscallObserver, MallocChecker, StrMemChecker {
     this.redirector = new Redirector(proc, [...mallocReplacements(this), ...strMemReplacements(this)]);
     proc.clientRequests.setTool((code, args) => memcheckClientRequest(this, code, args));
     proc.clientRequests.countErrors = () => this.errors.counts().errors;
-    if (jit) proc.enableJit();
+    if (jit) {
+      proc.enableJit(memcheckJitTool(this, jitOpts, () => proc.jit));
+    }
   }
 
   // ------------------------------------------------------------ guest loads and stores
@@ -148,14 +158,18 @@ export class Memcheck implements SyscallObserver, MallocChecker, StrMemChecker {
       return;
     }
     const write = type === UC_MEM_WRITE;
+    this.invalidGuestAccess(write, addr, size);
+    if (write) shadow.makeDefinedIfAddressable(addr, size);
+  }
+
+  /** A guest load or store of size bytes at addr touches unaddressable memory: report it (the state is at the instruction). */
+  invalidGuestAccess(write: boolean, addr: number, size: number): void {
     // --partial-loads-ok=yes: an aligned word load with some addressable bytes is not an error.
     if (!write && this.opts.partialLoadsOk && (size === 4 || size === 8 || size === 16 || size === 32) && addr % size === 0
-      && shadow.firstUnaddressable(addr, size) !== addr) {
+      && this.shadow.firstUnaddressable(addr, size) !== addr) {
       return;
     }
-    const bad = shadow.firstUnaddressable(addr, size);
-    this.report(R.invalidAccess(write, size, this.common(this.here(), bad < 0 ? addr : addr)));
-    if (write) shadow.makeDefinedIfAddressable(addr, size);
+    this.report(R.invalidAccess(write, size, this.common(this.here(), addr)));
   }
 
   private reportBelowSp(write: boolean, addr: number, size: number): void {
@@ -322,8 +336,14 @@ export class Memcheck implements SyscallObserver, MallocChecker, StrMemChecker {
     if (fact) return heapAddressInfo(addr, fact, (c) => this.framesOf(c));
     for (const t of this.proc.threads) {
       if (t.state === 'dead') continue;
-      const r = this.proc.mem.find(t === this.proc.current ? this.proc.uc.reg_read_num(X86.RSP) : this.threadSp(t));
-      if (r && addr >= r.start && addr < r.end) return { tag: 'stack', addr, thread: t.number };
+      const sp = t === this.proc.current ? this.proc.uc.reg_read_num(X86.RSP) : this.threadSp(t);
+      const r = this.proc.mem.find(sp);
+      if (r && addr >= r.start && addr < r.end) {
+        // Below the stack pointer (past the red zone) is dead memory, and Valgrind says how far.
+        return addr < sp - STACK_REDZONE
+          ? { tag: 'stack', addr, thread: t.number, belowStackPointer: { bytes: sp - addr, guardPage: false } }
+          : { tag: 'stack', addr, thread: t.number };
+      }
     }
     return { tag: 'unknown', addr };
   }

@@ -256,6 +256,73 @@ export class ShadowMemory {
     });
   }
 
+  // ---------------------------------------------------------------- translated code's loads and stores
+
+  /**
+   * V bits of an addressable load of size 1, 2, 4, 8 or 16 bytes at addr, as an unsigned
+   * little-endian BigInt (translated code's shadow load; the caller checked addressability).
+   */
+  loadV(addr: number, size: number): bigint {
+    const c = this.chunkAt(Math.floor(addr / CHUNK));
+    const o = addr - this.lastBase;
+    if (c.state === DEFINED) return 0n;
+    if (c.state !== MIXED || o + size > CHUNK) return this.loadVSlow(addr, size);
+    if (size === 16) return this.loadV(addr, 8) | (this.loadV(addr + 8, 8) << 64n);
+    const v = c.v;
+    let lo = 0;
+    let hi = 0;
+    for (let i = Math.min(size, 4) - 1; i >= 0; i--) lo = (lo << 8) | v[o + i];
+    for (let i = size - 1; i >= 4; i--) hi = (hi << 8) | v[o + i];
+    if ((lo | hi) === 0) return 0n;
+    return size > 4 ? BigInt(lo >>> 0) | (BigInt(hi >>> 0) << 32n) : BigInt(lo >>> 0);
+  }
+
+  private loadVSlow(addr: number, size: number): bigint {
+    const b = this.getVbits(addr, size);
+    let r = 0n;
+    for (let i = size - 1; i >= 0; i--) r = (r << 8n) | BigInt(b[i]);
+    return r;
+  }
+
+  /**
+   * Records the V bits of a store of size bytes at addr (translated code's shadow store); bytes
+   * that are not addressable keep no V bits, as in memcheck.
+   */
+  storeV(addr: number, size: number, vbits: bigint): void {
+    const no = Math.floor(addr / CHUNK);
+    const c = this.chunkAt(no);
+    const o = addr - this.lastBase;
+    if (vbits === 0n && c.state === DEFINED) return;
+    if (c.state === MIXED && o + size <= CHUNK && size <= 8) {
+      let lo = Number(vbits & 0xffffffffn);
+      let hi = size > 4 ? Number(vbits >> 32n) : 0;
+      const { a, v } = c;
+      for (let i = 0; i < size; i++) {
+        const j = o + i;
+        const nv = i < 4 ? lo & 0xff : hi & 0xff;
+        if (i < 4) lo >>>= 8;
+        else hi >>>= 8;
+        if (((a[j >>> 3] >>> (j & 7)) & 1) === 0) continue;
+        const old = v[j];
+        if (old === nv) continue;
+        if (old === 0) c.nDefined--;
+        else if (old === 0xff) c.nUndefined--;
+        if (nv === 0) c.nDefined++;
+        else if (nv === 0xff) c.nUndefined++;
+        v[j] = nv;
+      }
+      this.maybeMerge(no, c);
+      return;
+    }
+    if (vbits === 0n) {
+      this.makeDefinedIfAddressable(addr, size);
+      return;
+    }
+    const b = new Uint8Array(size);
+    for (let i = 0; i < size; i++) b[i] = Number((vbits >> BigInt(8 * i)) & 0xffn);
+    this.setVbits(addr, b);
+  }
+
   // ---------------------------------------------------------------- queries
 
   /**

@@ -41,6 +41,8 @@ export interface JitTool {
 export interface JitHost {
   readonly uc: Unicorn;
   readonly mem: GuestMemory;
+  /** Engine traps planted as `syscall` instructions (replaced functions, client requests), by address. */
+  readonly traps: ReadonlyMap<number, () => void>;
   /** Services the syscall instruction at rip (engine trap or kernel); true when the slice must end. */
   serviceSyscall(rip: number): boolean;
   /** Executes the one instruction at Unicorn's RIP; true when it faulted or ended the process. */
@@ -153,7 +155,7 @@ export class JitExecutor {
             s.rip = exit.insnAddr;
             this.syncOut(st);
             this.stats.syscalls++;
-            this.tool.beforeSyscall?.(s);
+            if (!host.traps.has(exit.insnAddr)) this.tool.beforeSyscall?.(s);
             const stop = host.serviceSyscall(exit.insnAddr);
             if (host.uc.reg_read_num(X86.RIP) === exit.insnAddr) host.uc.reg_write(X86.RIP, exit.next);
             this.syncIn(st);

@@ -112,7 +112,9 @@ export class Session {
         partialLoadsOk: opts['partial-loads-ok'] as boolean, showMismatchedFrees: opts['show-mismatched-frees'] as boolean,
         heuristics, leakResolution: opts['leak-resolution'] as 'low' | 'med' | 'high',
       });
-      this.memcheck.attach(opts.jit as boolean);
+      this.memcheck.attach(opts.jit as boolean, {
+        undefValueErrors: opts['undef-value-errors'] as boolean, exactCmpEq: opts['expensive-definedness-checks'] === 'yes',
+      });
       // Valgrind's --run-libc-freeres=yes and --run-cxx-freeres=yes.
       this.proc.freeresNames = ['__libc_freeres', '_ZN9__gnu_cxx9__freeresEv'];
     } else if (opts.jit as boolean) {

@@ -5,6 +5,7 @@
  * they do is the registry's business (engine/xen-wiring for Xen). Every other path goes to the
  * host unchanged.
  */
+import { preReadSockaddr } from '../sockaddr-check';
 import * as path from 'path';
 import { hostSyscall, HostChunk } from '../../host/libc';
 import type { GuestProcess } from '../../process/guest-process';
@@ -234,7 +235,7 @@ export function sysConnect(ctx: SyscallContext): number {
   const where = absolutePath(ctx, undefined, sunPath);
   const conn = where !== undefined ? devs.connect(where) : undefined;
   if (conn === undefined) return ctx.proc.kernel.passthrough(ctx);
-  ctx.proc.observer.preRead('connect', ctx.what(1), addr, len, false);
+  preReadSockaddr(ctx.proc.observer, ctx.proc.mem, 'connect', 'serv_addr', addr, len);
   if (typeof conn === 'number') return conn;
   if (ctx.proc.fds.hostRefs(e.host) === 1) hostSyscall(3 /* close */, e.host);
   ctx.proc.fds.set(ctx.int(0), { host: -1, cloexec: e.cloexec, virt: conn });

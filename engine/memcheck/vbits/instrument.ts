@@ -20,7 +20,7 @@
  * before it runs (the interpreter passes the current instruction's address to the helpers).
  */
 import { foldOrSimplify } from '../../jit/fold';
-import { SHADOW_OFFSET } from '../../jit/guest-state';
+import { gprOff, RSP, SHADOW_OFFSET } from '../../jit/guest-state';
 import { pureHelper } from '../../jit/helpers';
 import {
   Atom, atomTy, BinopE, binopResultTy, Expr, IRBuilder, IRSB, JumpKind, Ty, tyBytes,
@@ -38,6 +38,8 @@ export const MC_DIRTY = {
   condFail: 'mc_cond_fail',
   /** (size) — an undefined address or jump target. */
   valueFail: 'mc_value_fail',
+  /** (old rsp, new rsp) — the stack pointer moves (trackSp). */
+  spChange: 'mc_sp_change',
 } as const;
 
 export const MC_DIRTY_SIGNATURES: Readonly<Record<string, { args: readonly Ty[]; ret?: Ty }>> = {
@@ -45,6 +47,7 @@ export const MC_DIRTY_SIGNATURES: Readonly<Record<string, { args: readonly Ty[];
   [MC_DIRTY.storeV]: { args: [Ty.I64, Ty.I64] },
   [MC_DIRTY.condFail]: { args: [] },
   [MC_DIRTY.valueFail]: { args: [Ty.I64] },
+  [MC_DIRTY.spChange]: { args: [Ty.I64, Ty.I64] },
 };
 
 export interface McInstrumentOptions {
@@ -53,7 +56,14 @@ export interface McInstrumentOptions {
    * differs (memcheck's expensive comparison). Off by default, like memcheck's cheap rule.
    */
   readonly exactCmpEq?: boolean;
+  /**
+   * Tell the engine of every stack-pointer move (mc_sp_change before each Put of rsp), so that
+   * a new frame becomes undefined and a popped one unaddressable, as memcheck tracks the stack.
+   */
+  readonly trackSp?: boolean;
 }
+
+const RSP_OFF = gprOff(RSP);
 
 /** Exits the lifter adds for traps rather than program conditions. */
 const TRAP_EXITS: ReadonlySet<JumpKind> = new Set<JumpKind>(['SigFPE', 'SigSEGV']);
@@ -101,6 +111,9 @@ class Instrumenter {
           break;
         }
         case 'put':
+          if (this.opts.trackSp && st.off === RSP_OFF && this.tyOf(st.a) === Ty.I64) {
+            b.dirty(MC_DIRTY.spChange, [b.get(RSP_OFF, Ty.I64), this.O(st.a)]);
+          }
           b.put(st.off + SHADOW_OFFSET, this.V(st.a));
           b.put(st.off, this.O(st.a));
           break;

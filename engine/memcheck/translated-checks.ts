@@ -1,0 +1,121 @@
+/**
+ * Memcheck on the translator: the instrumentation pass (vbits/) over every block, and the
+ * run-time helpers its code calls — shadow loads and stores with the addressability check, the
+ * reports for undefined conditions and values, stack-pointer tracking (memory below the stack
+ * pointer is dead: no-access; a new frame is undefined), and the definedness of syscall
+ * register arguments. Reports from inside translated code first write the state to Unicorn at
+ * the reporting instruction, so that stacks unwind from there.
+ */
+import { SYSCALL_TABLE } from '../kernel/syscall-table';
+import type { SyscallDecl } from '../kernel/syscall-decl';
+import { GuestState, gprOff, OFF, SHADOW_OFFSET } from '../jit/guest-state';
+import type { DirtyFn } from '../jit/interp';
+import type { JitExecutor, JitTool } from '../process/jit-executor';
+import * as R from '../errors/records';
+import { instrumentMemcheck, MC_DIRTY } from './vbits';
+import type { Memcheck } from './memcheck';
+
+/** amd64's red zone below the stack pointer, addressable (Valgrind's VG_STACK_REDZONE_SZB). */
+const REDZONE = 128;
+/** A larger stack-pointer move is a switch to another stack, not a frame (Valgrind's --max-stackframe default). */
+const MAX_STACKFRAME = 2000000;
+/** Registers of syscall arguments, in order (rdi, rsi, rdx, r10, r8, r9) by encoding. */
+const ARG_REGS = [7, 6, 2, 10, 8, 9];
+const SYSCALLS = new Map<number, SyscallDecl>(SYSCALL_TABLE.map((d) => [d.nr, d]));
+
+/** Options of the translated checks. */
+export interface TranslatedCheckOptions {
+  /** --undef-value-errors: check definedness at all (no: only addressability, as memcheck). */
+  readonly undefValueErrors: boolean;
+  /** --expensive-definedness-checks=yes: exact equality comparisons. */
+  readonly exactCmpEq: boolean;
+}
+
+/** Memcheck's part of the translator: instrumentation, helpers and register-change hooks. */
+export function memcheckJitTool(mc: Memcheck, opts: TranslatedCheckOptions, jit: () => JitExecutor | undefined): JitTool {
+  const { shadow } = mc;
+  const here = (ia: number): void => jit()?.materialize(ia);
+  const access = (write: boolean, addr: number, size: number, ia: number): void => {
+    here(ia);
+    mc.invalidGuestAccess(write, addr, size);
+  };
+  const loadV: DirtyFn = ([a, sz], ia) => {
+    const addr = Number(a);
+    const size = Number(sz);
+    if (shadow.checkAccess(addr, size)) return opts.undefValueErrors ? shadow.loadV(addr, size) : 0n;
+    access(false, addr, size, ia);
+    // Unaddressable bytes read as defined, so that one bad read gives one report.
+    return 0n;
+  };
+  const storeV: DirtyFn = ([a, sz, v], ia) => {
+    const addr = Number(a);
+    const size = Number(sz);
+    if (!shadow.checkAccess(addr, size)) access(true, addr, size, ia);
+    shadow.storeV(addr, size, opts.undefValueErrors ? v : 0n);
+    return undefined;
+  };
+  const dirty: Record<string, DirtyFn> = {
+    [MC_DIRTY.loadV]: loadV,
+    [MC_DIRTY.storeV]: storeV,
+    [MC_DIRTY.condFail]: (_args, ia) => {
+      here(ia);
+      mc.report(R.uninitCondition(mc.common(mc.here())));
+      return undefined;
+    },
+    [MC_DIRTY.valueFail]: ([size], ia) => {
+      here(ia);
+      mc.report(R.uninitValue(Number(size), mc.common(mc.here())));
+      return undefined;
+    },
+    [MC_DIRTY.spChange]: ([o, n]) => {
+      stackMoved(mc, Number(o), Number(n));
+      return undefined;
+    },
+  };
+  return {
+    instrument: (sb) => instrumentMemcheck(sb, { exactCmpEq: opts.exactCmpEq, trackSp: true }),
+    dirty,
+    threadStarted: (_t, sp) => {
+      // Everything below the red zone of the first stack pointer is dead.
+      const r = mc.proc.mem.find(sp - 1);
+      if (r && sp - REDZONE > r.start) shadow.makeNoAccess(r.start, sp - REDZONE - r.start);
+    },
+    externalSpChange: (oldSp, newSp) => {
+      if (newSp < oldSp && oldSp - newSp <= MAX_STACKFRAME) {
+        // The engine pushed something (a signal frame, exit-time calls): it wrote those bytes.
+        shadow.makeDefined(newSp, oldSp - newSp);
+        shadow.makeUndefined(newSp - REDZONE, REDZONE);
+      } else {
+        stackMoved(mc, oldSp, newSp);
+      }
+    },
+    beforeSyscall: (s) => {
+      if (opts.undefValueErrors) checkSyscallRegisters(mc, s);
+    },
+  };
+}
+
+// A stack-pointer move by translated code: a new frame is undefined, a popped one dies.
+function stackMoved(mc: Memcheck, oldSp: number, newSp: number): void {
+  if (newSp < oldSp) {
+    if (oldSp - newSp <= MAX_STACKFRAME) mc.shadow.makeUndefined(newSp - REDZONE, oldSp - newSp);
+  } else if (newSp > oldSp && newSp - oldSp <= MAX_STACKFRAME) {
+    mc.shadow.makeNoAccess(oldSp - REDZONE, newSp - oldSp);
+  }
+}
+
+// "Syscall param write(fd) contains uninitialised byte(s)": the declared register arguments
+// must be defined (int-sized ones in their low 4 bytes).
+function checkSyscallRegisters(mc: Memcheck, s: GuestState): void {
+  const nr = Number(s.u64[OFF.GPR >> 3]);
+  const decl = SYSCALLS.get(nr);
+  if (!decl) return;
+  decl.args.forEach((arg, i) => {
+    if (i >= ARG_REGS.length) return;
+    const size = arg.kind === 'int' || arg.kind === 'uint' || arg.kind === 'fd' || arg.kind === 'dirfd' ? 4 : 8;
+    const off = gprOff(ARG_REGS[i]) + SHADOW_OFFSET;
+    if (s.bytes.subarray(off, off + size).some((b) => b !== 0)) {
+      mc.report(R.syscallParamRegister(`${decl.name}(${arg.name})`, mc.common(mc.here())));
+    }
+  });
+}
