@@ -11,7 +11,9 @@
  * - the program's stdout and exit status.
  *
  * Address descriptions (auxwhat lines with the first fixture frame of their stacks) are boiled
- * down separately, so a test can check them apart from the essentials.
+ * down separately, so a test can check them apart from the essentials; so are the origins of
+ * undefined values (`--track-origins=yes`: "Uninitialised value was created by …" and the first
+ * fixture frame of the origin stack).
  *
  * Deliberate differences between the two are normalised here, each for a stated reason:
  * heap and stack addresses (different address-space layouts); the name and addresses of the
@@ -24,13 +26,16 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, extname, join, resolve as resolvePath } from 'node:path';
-import type { ErrorFrame } from '../../engine/errors/error-record';
+import type { AuxItem, ErrorFrame } from '../../engine/errors/error-record';
 import { leakStateOf } from '../../engine/errors/error-record';
 import { readValgrindXml, ValgrindXmlDocument } from '../../engine/report/xml-reader';
 import { fixture, UNIGRIND_CLI } from './paths';
 
-/** Where the memcheck fixtures live. */
+/** Where the memcheck fixtures live (and fixture.h, which every fixture folder may include). */
 export const MEMCHECK_FIXTURES = fixture('memcheck');
+
+/** Where the uninitialised-value fixtures live. */
+export const MEMCHECK_UNINIT_FIXTURES = fixture('memcheck-uninit');
 
 export type OptLevel = 'O0' | 'O2';
 export const OPT_LEVELS: readonly OptLevel[] = ['O0', 'O2'];
@@ -120,13 +125,21 @@ export function spawnCollect(cmd: string, args: readonly string[], o: SpawnOptio
 /** A fixture program: its sources (the first holds main) and extra compiler flags. */
 export interface FixtureProgram {
   name: string;
+  /** File names, relative to `dir`. */
   sources: string[];
   flags?: string[];
+  /** The folder of the sources; default MEMCHECK_FIXTURES. */
+  dir?: string;
 }
 
-/** The program of a one-file fixture: name = file name without extension. */
+/** The program of a one-file fixture in test/fixtures/memcheck: name = file name without extension. */
 export function program(file: string, ...more: string[]): FixtureProgram {
   return { name: basename(file, extname(file)), sources: [file, ...more] };
+}
+
+/** The same, for a fixture in another folder (fixture.h stays on the include path). */
+export function programIn(dir: string, file: string, ...more: string[]): FixtureProgram {
+  return { ...program(file, ...more), dir };
 }
 
 /** A private scratch folder for one test file. */
@@ -147,7 +160,7 @@ export async function build(p: FixtureProgram, opt: OptLevel, outDir: string): P
   const cxx = p.sources.some((s) => /\.(cc|cpp|cxx)$/.test(s));
   const out = join(outDir, `${p.name}-${opt}`);
   const args = ['-g', `-${opt}`, '-I', MEMCHECK_FIXTURES, '-o', out,
-    ...p.sources.map((s) => resolvePath(MEMCHECK_FIXTURES, s)), ...(p.flags ?? [])];
+    ...p.sources.map((s) => resolvePath(p.dir ?? MEMCHECK_FIXTURES, s)), ...(p.flags ?? [])];
   const r = await spawnCollect(cxx ? 'g++' : 'gcc', args, { timeoutMs: 120_000 });
   if (r.status !== 0) throw new Error(`${cxx ? 'g++' : 'gcc'} ${args.join(' ')} failed:\n${r.stderr}`);
   return out;
@@ -276,6 +289,8 @@ export interface ErrorEntry {
   inReplacement: boolean;
   /** Address descriptions: each auxwhat line, with " @ file:line" of its stack's first fixture frame. */
   aux: string[];
+  /** The origin line among them (`--track-origins=yes`), boiled down the same way. */
+  origin?: string;
   leak?: { bytes: number; blocks: number };
 }
 
@@ -299,6 +314,10 @@ export function errorEntries(run: ToolRun, sources: ReadonlySet<string>): ErrorE
     if (run.tool === 'valgrind' && VALGRIND_319_STOREV16_TWICE && record.kind === 'InvalidWrite' && record.what === 'Invalid write of size 2') {
       count = Math.ceil(count / 2);
     }
+    const auxText = (a: AuxItem): string => {
+      const at = firstFixtureFrame(a.stack, sources);
+      return blankAddresses(a.text) + (a.stack ? ` @ ${at ?? '(no fixture frame)'}` : '');
+    };
     const e: ErrorEntry = {
       kind: record.kind,
       what: blankAddresses(record.what).replace(/ in loss record \d+ of \d+$/, ''),
@@ -306,11 +325,10 @@ export function errorEntries(run: ToolRun, sources: ReadonlySet<string>): ErrorE
       fn: top?.fn ?? '???',
       count,
       inReplacement,
-      aux: record.aux.map((a) => {
-        const at = firstFixtureFrame(a.stack, sources);
-        return blankAddresses(a.text) + (a.stack ? ` @ ${at ?? '(no fixture frame)'}` : '');
-      }),
+      aux: record.aux.map(auxText),
     };
+    const origin = record.aux.find((a) => a.role === 'origin');
+    if (origin) e.origin = auxText(origin);
     if (record.leak) e.leak = { bytes: record.leak.bytes, blocks: record.leak.blocks };
     return e;
   });
@@ -362,6 +380,23 @@ export function descriptions(run: ToolRun, sources: ReadonlySet<string>): string
   for (const e of errorEntries(run, sources)) {
     if (e.aux.length === 0 || e.kind.startsWith('Leak_')) continue;
     seen.add(`${e.kind} at ${e.at}: ${e.aux.join(' / ')}`);
+  }
+  return [...seen].sort();
+}
+
+/**
+ * The origins of undefined values per error, sorted: "Kind at file:line: Uninitialised value was
+ * created by a heap allocation @ file:line" (the origin stack's first fixture frame), or
+ * "Kind at file:line: (no origin)" for an error about undefined values that names none.
+ */
+export function origins(run: ToolRun, sources: ReadonlySet<string>): string[] {
+  const seen = new Set<string>();
+  for (const e of errorEntries(run, sources)) {
+    if (e.kind.startsWith('Leak_')) continue;
+    if (e.origin !== undefined) seen.add(`${e.kind} at ${e.at}: ${e.origin}`);
+    else if (/^Uninit|^SyscallParam$|^ClientCheck$/.test(e.kind) && /uninitialised|Uninitialised/.test(e.what)) {
+      seen.add(`${e.kind} at ${e.at}: (no origin)`);
+    }
   }
   return [...seen].sort();
 }
