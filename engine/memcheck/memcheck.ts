@@ -288,6 +288,17 @@ export class Memcheck implements SyscallObserver, MallocChecker, StrMemChecker {
     this.shadow.makeDefined(addr, len);
   }
 
+  branchesOn(call: RedirectCall, addr: number, len: number): void {
+    if (!this.proc.jit || len <= 0) return;
+    let from = addr;
+    const end = addr + len;
+    for (let bad = this.shadow.firstUndefined(from, end - from); bad >= 0 && bad < end; bad = this.shadow.firstUndefined(from, end - from)) {
+      this.report(R.uninitCondition(this.common(this.framesOf(this.callContext(call)))));
+      from = bad + 1;
+      if (from >= end) break;
+    }
+  }
+
   // Reports the first unaddressable byte of a replacement's access (as its byte loop would), once.
   private checkRange(call: RedirectCall, addr: number, len: number, write: boolean): boolean {
     if (len <= 0) return true;

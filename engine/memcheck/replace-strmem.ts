@@ -18,6 +18,11 @@ export interface StrMemChecker {
   copyDefinedness(src: number, dst: number, len: number): void;
   /** Marks bytes written with defined values. */
   defined(addr: number, len: number): void;
+  /**
+   * The replacement's loop branches on each byte of [addr, addr+len) (a string scan): one
+   * "Conditional jump or move depends on uninitialised value(s)" per undefined byte.
+   */
+  branchesOn(call: RedirectCall, addr: number, len: number): void;
 }
 
 const MAX_STRING = 1 << 30;
@@ -91,6 +96,7 @@ export function strMemReplacements(c: StrMemChecker): Replacement[] {
       return -1;
     }
     c.read(call, addr, Math.min(n + 1, max));
+    c.branchesOn(call, addr, Math.min(n + 1, max));
     return n;
   };
   const copy = (call: RedirectCall, dst: number, src: number, n: number): boolean => {

@@ -50,7 +50,15 @@ export function memcheckJitTool(mc: Memcheck, opts: TranslatedCheckOptions, jit:
   const storeV: DirtyFn = ([a, sz, v], ia) => {
     const addr = Number(a);
     const size = Number(sz);
-    if (!shadow.checkAccess(addr, size)) access(true, addr, size, ia);
+    if (!shadow.checkAccess(addr, size)) {
+      // memcheck checks a 16-byte store as two 8-byte ones (its reports say "of size 8").
+      if (size === 16) {
+        if (!shadow.checkAccess(addr, 8)) access(true, addr, 8, ia);
+        if (!shadow.checkAccess(addr + 8, 8)) access(true, addr + 8, 8, ia);
+      } else {
+        access(true, addr, size, ia);
+      }
+    }
     shadow.storeV(addr, size, opts.undefValueErrors ? v : 0n);
     return undefined;
   };
@@ -65,6 +73,10 @@ export function memcheckJitTool(mc: Memcheck, opts: TranslatedCheckOptions, jit:
     [MC_DIRTY.valueFail]: ([size], ia) => {
       here(ia);
       mc.report(R.uninitValue(Number(size), mc.common(mc.here())));
+      return undefined;
+    },
+    [MC_DIRTY.redzoneUndefined]: ([sp]) => {
+      shadow.makeUndefined(Number(sp) - REDZONE, REDZONE);
       return undefined;
     },
     [MC_DIRTY.spChange]: ([o, n]) => {

@@ -40,6 +40,8 @@ export const MC_DIRTY = {
   valueFail: 'mc_value_fail',
   /** (old rsp, new rsp) — the stack pointer moves (trackSp). */
   spChange: 'mc_sp_change',
+  /** (rsp) — a call or return: the ABI's red zone below rsp holds nothing defined (trackSp). */
+  redzoneUndefined: 'mc_redzone_undefined',
 } as const;
 
 export const MC_DIRTY_SIGNATURES: Readonly<Record<string, { args: readonly Ty[]; ret?: Ty }>> = {
@@ -48,6 +50,7 @@ export const MC_DIRTY_SIGNATURES: Readonly<Record<string, { args: readonly Ty[];
   [MC_DIRTY.condFail]: { args: [] },
   [MC_DIRTY.valueFail]: { args: [Ty.I64] },
   [MC_DIRTY.spChange]: { args: [Ty.I64, Ty.I64] },
+  [MC_DIRTY.redzoneUndefined]: { args: [Ty.I64] },
 };
 
 export interface McInstrumentOptions {
@@ -141,6 +144,9 @@ class Instrumenter {
     }
     // An indirect jump (ret, jmp *reg) through an undefined target.
     this.complain(sb.next, 'value');
+    // The callee (or, after a return, the next call) owns the red zone: whatever it holds is
+    // garbage to the code that runs next (VEX's AbiHint at call and ret).
+    if (this.opts.trackSp && (sb.jk === 'Call' || sb.jk === 'Ret')) b.dirty(MC_DIRTY.redzoneUndefined, [b.get(RSP_OFF, Ty.I64)]);
     return b.finish(sb.addr, this.O(sb.next), sb.jk, sb.insns, sb.len);
   }
 
