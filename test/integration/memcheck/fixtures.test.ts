@@ -132,9 +132,14 @@ const CASES: OracleCase[] = [
   { program: program('cr_count_errors.c'), kinds: ['InvalidRead', 'InvalidWrite'] },
   {
     program: program('cr_leak_check.c'), kinds: ['Leak_DefinitelyLost', 'Leak_StillReachable'],
-    todo: 'VALGRIND_DO_LEAK_CHECK / DO_ADDED_LEAK_CHECK do nothing: Memcheck.onLeakCheckRequest is never set (the '
-      + 'session in engine/session/session.ts should run a leak search and report it); VALGRIND_COUNT_LEAKS and '
-      + 'COUNT_LEAK_BLOCKS (memcheck requests 7 and 12) are not implemented, so the guest prints zeros',
+    // Four searches (quick, full, added, changed) and the exit-time one: every loss record in
+    // document order, with its "(+N)"/"(-N)" changes and its number among the records kept from
+    // the previous search, must be the same.
+    check: (_vg, _ug, runs) => {
+      const texts = (r: ToolRun): string[] => (r.xml?.errors ?? []).filter((e) => e.record.kind.startsWith('Leak_')).map((e) => e.record.what);
+      assert.deepStrictEqual(texts(runs.unigrind), texts(runs.valgrind), 'loss records of every search, in order');
+      assert.ok(texts(runs.valgrind).some((t) => t.includes('(-')), 'the changed search shows a decrease');
+    },
   },
   // ---- syscall parameters
   { program: program('syscall_uninit_write.c'), kinds: ['SyscallParam'] },

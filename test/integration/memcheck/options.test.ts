@@ -3,10 +3,11 @@
  * and -O2: --leak-check=no|summary|full, --show-leak-kinds, --errors-for-leak-kinds with
  * --error-exitcode, a suppressions file (-s and the suppressed counts of the summaries),
  * --gen-suppressions=all, a fatal SIGSEGV and an abort() (the text from "Process terminating"
- * on), and SIGTERM sent to the tool while the guest sleeps. Text logs are compared from the
- * HEAP SUMMARY (or the fatal signal) to the end, with PIDs, addresses and the preload object's
- * frames blanked (test/support/memcheck-oracle.ts says why); XML documents must follow
- * protocol 4 even when the run ends by a signal.
+ * on), SIGTERM sent to the tool while the guest sleeps, and leak searches asked for mid-run by
+ * client requests. Text logs are compared from the HEAP SUMMARY (or the fatal signal, or the
+ * first mid-run search) to the end, with PIDs, addresses and the preload object's frames blanked
+ * (test/support/memcheck-oracle.ts says why); XML documents must follow protocol 4 even when the
+ * run ends by a signal.
  */
 import { strict as assert } from 'node:assert';
 import { after, describe, it } from 'node:test';
@@ -96,6 +97,20 @@ describe('memcheck options and end-of-run reports agree with Valgrind 3.19', { c
         assert.deepStrictEqual(essentials(r.unigrind, sources), vg);
         assert.deepStrictEqual(validateValgrindXml(r.unigrind.xmlText ?? ''), []);
       });
+    });
+
+    describe(`cr_leak_check.c -${opt}: leak searches the guest asks for (text, from "Command:" on)`, { concurrency: true }, () => {
+      // Quick, full, added and changed searches mid-run: LEAK SUMMARY with "(+N)"/"(-N)", the
+      // records a delta search picks, the "Reachable blocks" hint, and the exit-time search
+      // numbering the records kept from the previous one.
+      const CR_LEAK = program('cr_leak_check.c');
+      for (const options of [['--leak-check=full'], ['--leak-check=no']]) {
+        it(options.join(' '), async () => {
+          const r = await runs(CR_LEAK, opt, options.join('_'), { options, xml: false });
+          assertSameTail(r, 'Command:');
+          assert.match(r.valgrind.log, /still reachable: [\d,]+ \(\+[\d,]+\) bytes/, `a delta summary${both(r)}`);
+        });
+      }
     });
 
     describe(`suppressed.c -${opt}: a suppressions file`, { concurrency: true }, () => {
