@@ -111,8 +111,13 @@ export class DebugInfo {
   /**
    * The frames at `pc`, innermost first: one per inlined call active there, then the physical
    * function. All carry `ip = pc`, as Valgrind prints them. The physical function's name comes
-   * from the ELF symbol table (demangled, version stripped), inlined ones from DWARF (unqualified,
-   * as Valgrind 3.19 prints them). Memoized by pc: callers must not modify the result.
+   * from the ELF symbol table (demangled), inlined ones from DWARF (unqualified, as Valgrind 3.19
+   * prints them). A symbol table name keeps the version it is spelled with there: glibc's
+   * separate debug file has `_IO_file_overflow@@GLIBC_2.2.5` in its .symtab (from `.symver`), and
+   * Valgrind 3.19 prints, matches suppressions against and generates them with that name; a
+   * .dynsym name has no version in its spelling (it lives in .gnu.version) and Valgrind shows none.
+   * A versioned C++ name is not demangled (the suffix defeats the demangler, in Valgrind too).
+   * Memoized by pc: callers must not modify the result.
    */
   symbolize(pc: number): StackFrame[] {
     const hit = this.memo.get(pc);
@@ -228,7 +233,7 @@ export class DebugInfo {
     const mod = this.map.find(pc);
     if (!mod) return [{ ip: pc }];
     const sym = this.table(mod).lookup(pc);
-    const physical = sym ? demangle(sym.name) : undefined;
+    const physical = sym ? demangle(sym.name + sym.version) : undefined;
     const pos = lineAt(mod.handle, pc);
     const chain = scopeChain(mod.handle, pc, pos);
     if (chain.length === 0) return [frame(pc, physical, mod, pos, false)];

@@ -104,7 +104,7 @@ describe('memcheck options and end-of-run reports agree with Valgrind 3.19', { c
       // records a delta search picks, the "Reachable blocks" hint, and the exit-time search
       // numbering the records kept from the previous one.
       const CR_LEAK = program('cr_leak_check.c');
-      for (const options of [['--leak-check=full'], ['--leak-check=no']]) {
+      for (const options of [['--leak-check=full'], ['--leak-check=full', '--show-leak-kinds=all'], ['--leak-check=no']]) {
         it(options.join(' '), async () => {
           const r = await runs(CR_LEAK, opt, options.join('_'), { options, xml: false });
           assertSameTail(r, 'Command:');
@@ -152,11 +152,8 @@ describe('memcheck options and end-of-run reports agree with Valgrind 3.19', { c
         assert.equal(r.valgrind.signal, 'SIGABRT', both(r));
         assertSameTail(r, 'Process terminating');
       });
-      it('stdio_at_abort.c: the loss record of stdout\'s buffer names glibc\'s stdio functions as Valgrind does', {
-        todo: 'unigrind names libc functions without their default symbol version: "_IO_file_overflow (fileops.c:744)" where '
-          + 'Valgrind prints "_IO_file_overflow@@GLIBC_2.2.5 (fileops.c:744)" (engine/debuginfo strips "@VER"/"@@VER" from ELF '
-          + 'symbol names; Valgrind keeps them, and its suppressions match "fun:" against them)',
-      }, async () => {
+      // Valgrind names libc functions by their .symtab spelling, "_IO_file_overflow@@GLIBC_2.2.5".
+      it('stdio_at_abort.c: the loss record of stdout\'s buffer names glibc\'s stdio functions as Valgrind does', async () => {
         const r = await runs(program('stdio_at_abort.c'), opt, 'text', { options: ['--leak-check=full', '--show-leak-kinds=all'], xml: false });
         assert.equal(r.valgrind.signal, 'SIGABRT', both(r));
         assertSameTail(r, 'Process terminating');
