@@ -13,6 +13,7 @@ import * as R from '../errors/records';
 import type { LeakDeltaMode, LossRecordInput } from '../errors/leak-report';
 import type { GuestProcess } from '../process/guest-process';
 import { Redirector, RedirectCall } from '../process/redirect';
+import { describeGuestAddress } from '../process/address-info';
 import type { SyscallObserver } from '../kernel/syscall-observer';
 import { ShadowMemory } from './shadow-memory';
 import { Heap, isMismatchedFree, DeallocKind, AllocKind } from './heap';
@@ -324,16 +325,11 @@ export class Memcheck implements SyscallObserver, MallocChecker, StrMemChecker {
     return c;
   }
 
-  /** What memcheck knows of an address: heap block, thread stack, or nothing. */
+  /** What memcheck knows of an address: its heap block, else what the core knows (stack, data symbol, section, mapping). */
   addressInfo(addr: number): AddressInfo {
     const fact = findHeapBlock(addr, this.heap, this.pools);
     if (fact) return heapAddressInfo(addr, fact, (c) => this.framesOf(c));
-    for (const t of this.proc.threads) {
-      if (t.state === 'dead') continue;
-      const r = this.proc.mem.find(t === this.proc.current ? this.proc.uc.reg_read_num(X86.RSP) : this.threadSp(t));
-      if (r && addr >= r.start && addr < r.end) return { tag: 'stack', addr, thread: t.number };
-    }
-    return { tag: 'unknown', addr };
+    return describeGuestAddress(this.proc, addr, this.opts.numCallers);
   }
 
   private threadSp(t: GuestProcess['threads'][number]): number {

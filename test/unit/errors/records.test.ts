@@ -85,6 +85,12 @@ describe('address descriptions', () => {
     assert.equal(describeAddress({ tag: 'segment', addr: 0x5000, r: true, w: false, x: false, segment: 'mapped file', file: '/etc/x' })[0].text,
       'Address 0x5000 is in a r-- mapped file /etc/x segment');
     assert.equal(describeAddress({ tag: 'brk', addr: 0x20, base: 0x10, limit: 0x18 })[0].text, 'Address 0x20 is 8 bytes after the brk data segment limit 0x18');
+    const text = describeAddress({ tag: 'section', addr: 0x1098c0, section: 'Text', obj: '/tmp/prog', textFrames: main });
+    assert.deepEqual(text, [{ role: 'address', text: 'Address 0x1098c0 is in the Text segment of /tmp/prog', stack: main }]);
+    assert.deepEqual(describeAddress({ tag: 'section', addr: 0x4000, section: 'BSS', obj: '/tmp/prog' }),
+      [{ role: 'address', text: 'Address 0x4000 is in the BSS segment of /tmp/prog' }]);
+    assert.equal(describeAddress({ tag: 'brk', addr: 0x4035000, base: 0x4035000, limit: 0x4036000 })[0].text,
+      'Address 0x4035000 is in the brk data segment 0x4035000-0x4035fff');
     assert.equal(describeOrigin('stack', main).text, 'Uninitialised value was created by a stack allocation');
     assert.equal(describeOrigin('unknown', main).text, 'Uninitialised value was created');
   });
