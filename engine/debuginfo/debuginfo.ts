@@ -11,12 +11,14 @@ import { bestLineAddresses, entryBreakpoints, lineAt, LineAddress, moduleLineAdd
 import { STT_FUNC, STT_GNU_IFUNC } from './libdw';
 import { Module, ModuleMap } from './modules';
 import { ElfSymbol, SymbolTable } from './symbols';
+import { SectionKind, SectionLayout } from './sections';
 import { GuestMemory, Unwinder } from './unwind';
 
 export type { StackFrame } from './frame';
 export type { GuestMemory } from './unwind';
 export type { ElfSymbol } from './symbols';
 export type { LineAddress } from './lines';
+export type { SectionKind } from './sections';
 
 /** The code symbol covering an address. */
 export interface SymbolRef {
@@ -70,6 +72,8 @@ export class DebugInfo {
   private readonly map: ModuleMap;
   private readonly unwinder: Unwinder;
   private readonly tables = new WeakMap<Module, SymbolTable>();
+  private readonly dataTables = new WeakMap<Module, SymbolTable>();
+  private readonly layouts = new WeakMap<Module, SectionLayout>();
   private readonly memo = new Map<number, StackFrame[]>();
 
   /** Starts an empty libdwfl session. Throws if libdw cannot be loaded. */
@@ -111,8 +115,13 @@ export class DebugInfo {
   /**
    * The frames at `pc`, innermost first: one per inlined call active there, then the physical
    * function. All carry `ip = pc`, as Valgrind prints them. The physical function's name comes
-   * from the ELF symbol table (demangled, version stripped), inlined ones from DWARF (unqualified,
-   * as Valgrind 3.19 prints them). Memoized by pc: callers must not modify the result.
+   * from the ELF symbol table (demangled), inlined ones from DWARF (unqualified, as Valgrind 3.19
+   * prints them). A symbol table name keeps the version it is spelled with there: glibc's
+   * separate debug file has `_IO_file_overflow@@GLIBC_2.2.5` in its .symtab (from `.symver`), and
+   * Valgrind 3.19 prints, matches suppressions against and generates them with that name; a
+   * .dynsym name has no version in its spelling (it lives in .gnu.version) and Valgrind shows none.
+   * A versioned C++ name is not demangled (the suffix defeats the demangler, in Valgrind too).
+   * Memoized by pc: callers must not modify the result.
    */
   symbolize(pc: number): StackFrame[] {
     const hit = this.memo.get(pc);
@@ -148,6 +157,25 @@ export class DebugInfo {
     return out;
   }
 
+  /**
+   * The data symbol whose extent holds `addr`, and the offset of addr in it: Valgrind's
+   * description "N bytes inside data symbol "name"". The name is the symbol table's spelling,
+   * neither demangled nor stripped of its version, as Valgrind prints it.
+   */
+  dataSymbolAt(addr: number): { name: string; offset: number } | undefined {
+    const mod = this.map.find(addr);
+    if (!mod) return undefined;
+    const s = this.dataTable(mod).lookup(addr);
+    return s && { name: s.name + s.version, offset: addr - s.address };
+  }
+
+  /** The kind of section (Text, Data, BSS, GOT, PLT, GOTPLT, OPD) holding addr, with its object's path. */
+  sectionAt(addr: number): { kind: SectionKind; obj: string } | undefined {
+    const mod = this.map.find(addr);
+    const kind = mod && this.layout(mod).kindAt(addr);
+    return kind && mod && { kind, obj: mod.path };
+  }
+
   /** All defined symbols of the module reported under `path` (absolute addresses). */
   moduleSymbols(path: string): readonly ElfSymbol[] {
     return this.table(this.moduleByPath(path)).symbols;
@@ -177,11 +205,12 @@ export class DebugInfo {
   /**
    * The addresses stackTrace would symbolize, without symbolizing them: the exact pc for frame 0
    * (and signal frames), the return address minus one for callers. Cheap enough to record at
-   * every allocation; framesForPcs turns them into frames when a report needs them.
+   * every allocation; framesForPcs turns them into frames when a report needs them. `sps`, if
+   * given, receives each frame's stack pointer.
    */
-  stackPcs(regs: BigUint64Array, mem: GuestMemory, maxFrames: number): number[] {
+  stackPcs(regs: BigUint64Array, mem: GuestMemory, maxFrames: number, sps?: number[]): number[] {
     const exact: boolean[] = [];
-    const pcs = this.unwinder.unwind(regs, mem, maxFrames, exact);
+    const pcs = this.unwinder.unwind(regs, mem, maxFrames, exact, sps);
     return pcs.map((pc, i) => (exact[i] ? pc : pc - 1));
   }
 
@@ -228,11 +257,30 @@ export class DebugInfo {
     const mod = this.map.find(pc);
     if (!mod) return [{ ip: pc }];
     const sym = this.table(mod).lookup(pc);
-    const physical = sym ? demangle(sym.name) : undefined;
+    const physical = sym ? demangle(sym.name + sym.version) : undefined;
     const pos = lineAt(mod.handle, pc);
     const chain = scopeChain(mod.handle, pc, pos);
     if (chain.length === 0) return [frame(pc, physical, mod, pos, false)];
     return chain.map((l) => frame(pc, l.inlined ? l.name : physical ?? l.name, mod, l.pos, l.inlined));
+  }
+
+  private layout(mod: Module): SectionLayout {
+    let l = this.layouts.get(mod);
+    if (!l) {
+      l = SectionLayout.read(mod.path, mod.bias);
+      this.layouts.set(mod, l);
+    }
+    return l;
+  }
+
+  private dataTable(mod: Module): SymbolTable {
+    let t = this.dataTables.get(mod);
+    if (!t) {
+      const layout = this.layout(mod);
+      t = new SymbolTable(this.table(mod).symbols, (s) => layout.isDataSymbol(s));
+      this.dataTables.set(mod, t);
+    }
+    return t;
   }
 
   private table(mod: Module): SymbolTable {

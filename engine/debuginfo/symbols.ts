@@ -79,16 +79,19 @@ export function preferSymbol(a: ElfSymbol, b: ElfSymbol): boolean {
   return fa <= fb;
 }
 
-/** A module's symbols, indexed by address (code only) and by name (all). */
+/**
+ * A module's symbols, indexed by address (code only, or those `keep` selects, such as data
+ * symbols) and by name (all).
+ */
 export class SymbolTable {
-  /** Code symbols sorted by address; for one address, larger first (see lookup). */
+  /** Kept symbols sorted by address; for one address, larger first (see lookup). */
   private readonly code: ElfSymbol[];
   /** maxEnd[i] = max(address + size) over code[0..i]: bounds the backward scan in lookup. */
   private readonly maxEnd: Float64Array;
   private byName: Map<string, ElfSymbol[]> | undefined;
 
-  constructor(readonly symbols: readonly ElfSymbol[]) {
-    const code = symbols.filter((s) => isCode(s) && s.size > 0 && s.type !== STT_TLS);
+  constructor(readonly symbols: readonly ElfSymbol[], keep: (s: ElfSymbol) => boolean = isCode) {
+    const code = symbols.filter((s) => keep(s) && s.size > 0 && s.type !== STT_TLS);
     code.sort((a, b) => a.address - b.address || b.size - a.size);
     // Aliases (same address and size): keep the name Valgrind would print.
     const merged: ElfSymbol[] = [];
@@ -115,7 +118,7 @@ export class SymbolTable {
   }
 
   /**
-   * The innermost code symbol whose [address, address + size) contains `addr`. Nested or
+   * The innermost kept symbol whose [address, address + size) contains `addr`. Nested or
    * overlapping symbols are allowed: the scan goes backwards from the last symbol starting at or
    * below addr, and stops as soon as no earlier symbol can reach addr.
    */

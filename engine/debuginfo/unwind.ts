@@ -42,8 +42,10 @@ export class Unwinder {
    * @param regs 17 registers in DWARF order: rax rdx rcx rbx rsi rdi rbp rsp r8–r15, rip.
    * @param exact if given, receives for each frame whether its pc is an exact instruction
    *   address (frame 0, and the frame interrupted by a signal) rather than a return address.
+   * @param sps if given, receives each frame's stack pointer (rsp, then each caller's rsp after
+   *   the return), which tells which frame a stack address belongs to.
    */
-  unwind(regs: BigUint64Array, mem: GuestMemory, maxFrames: number, exact?: boolean[]): number[] {
+  unwind(regs: BigUint64Array, mem: GuestMemory, maxFrames: number, exact?: boolean[], sps?: number[]): number[] {
     let cur = this.a;
     let next = this.b;
     for (let r = 0; r < NUM_REGS; r++) cur[r] = wordToNumber(regs[r]);
@@ -56,6 +58,7 @@ export class Unwinder {
       if (!(pc > 1) && (pcs.length > 0 || Number.isNaN(pc))) break;
       pcs.push(pc);
       exact?.push(isExact);
+      sps?.push(cur[REG_RSP]);
       if (pcs.length >= maxFrames) break;
       // A return address points after the call, possibly into the next function or past a
       // noreturn call's end: the rules of the call instruction are at pc - 1.

@@ -47,8 +47,8 @@ export type AddressInfo =
       addr: number;
       section: 'Text' | 'Data' | 'BSS' | 'GOT' | 'PLT' | 'OPD' | 'GOTPLT' | 'Unknown';
       obj: string;
-      /** For Text: the one-frame stack describing the address as code. */
-      textFrame?: ErrorFrame;
+      /** For Text: the stack of the address itself (one address, its inlined calls expanded). */
+      textFrames?: ErrorFrame[];
     }
   | { tag: 'brk'; addr: number; base: number; limit: number }
   | {
@@ -96,7 +96,7 @@ export function describeAddress(info: AddressInfo): AuxItem[] {
       return [{
         role: 'address',
         text: `Address ${hexLower(info.addr)} is in the ${info.section} segment of ${info.obj}`,
-        ...(info.section === 'Text' && info.textFrame ? { stack: [info.textFrame] } : {}),
+        ...(info.section === 'Text' && info.textFrames ? { stack: info.textFrames } : {}),
       }];
     case 'brk':
       return [{

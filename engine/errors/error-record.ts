@@ -101,6 +101,16 @@ export interface LeakInfo {
   blocks: number;
   recordNo: number;
   totalRecords: number;
+  /** In a delta leak search (VALGRIND_DO_ADDED_LEAK_CHECK, …_CHANGED_…): the same record's
+   * figures in the previous search (zeros for a new record); the text then shows "(+N)"/"(-N)". */
+  old?: LeakFigures;
+}
+
+/** Bytes, indirect bytes and blocks of a loss record. */
+export interface LeakFigures {
+  bytes: number;
+  indirectBytes: number;
+  blocks: number;
 }
 
 /** The record of one error occurrence. */

@@ -35,3 +35,12 @@ export function hexUpper(n: number): string {
 export function hexUnique(n: number): string {
   return '0x' + n.toString(16);
 }
+
+/**
+ * A leak figure as a delta leak search prints it: "7 (+7)", "0 (-30)"; without a previous
+ * value just "7" (the ordinary search shows no change).
+ */
+export function withDelta(now: number, before: number | undefined): string {
+  if (before === undefined) return withCommas(now);
+  return `${withCommas(now)} (${now >= before ? '+' : '-'}${withCommas(Math.abs(now - before))})`;
+}

@@ -4,7 +4,7 @@
  * (shown per --show-leak-kinds, counted per --errors-for-leak-kinds, both only with
  * --leak-check=full), and the LEAK SUMMARY totals computed from what was suppressed.
  */
-import type { ErrorFrame, LeakState } from './error-record';
+import type { ErrorFrame, LeakFigures, LeakInfo, LeakState } from './error-record';
 import { LEAK_STATES } from './error-record';
 import type { ErrorManager } from './error-manager';
 import { lossRecord } from './records';
@@ -19,13 +19,25 @@ export interface LossRecordInput {
   /** Indirectly lost bytes hanging off these blocks (definite records only). */
   indirectBytes: number;
   blocks: number;
+  /** The record's figures in the previous leak search, when it existed then (a record whose
+   * blocks are all gone stays one more search, with zero figures, so its decrease can show). */
+  old?: LeakFigures;
 }
+
+/**
+ * Which records a search reports (memcheck.h's DO_LEAK_CHECK, DO_ADDED_LEAK_CHECK,
+ * DO_CHANGED_LEAK_CHECK): all with blocks, those that grew, or those that changed since the
+ * previous search. The last two print every figure with its change.
+ */
+export type LeakDeltaMode = 'any' | 'increased' | 'changed';
 
 /** Leak-check parameters (--leak-check, --show-leak-kinds, --errors-for-leak-kinds). */
 export interface LeakCheckParams {
   mode: 'summary' | 'full';
   showKinds: ReadonlySet<LeakState>;
   errorsForKinds: ReadonlySet<LeakState>;
+  /** Default 'any' (the exit-time search and VALGRIND_DO_LEAK_CHECK). */
+  delta?: LeakDeltaMode;
 }
 
 /** Bytes and blocks of one LEAK SUMMARY line. */
@@ -39,8 +51,11 @@ export interface LeakSummary {
   reachable: LeakTotals;
   suppressed: LeakTotals;
   /** Blocks found reachable only through a heuristic (stdstring, length64, newarray,
-   * multipleinheritance), in that order; only entries with blocks are listed. */
+   * multipleinheritance), in that order; only entries with blocks are listed (in a delta
+   * search also those that had blocks in the previous one). */
   heuristics: { name: string; bytes: number; blocks: number }[];
+  /** In a delta search: the previous search's summary, each line then shows its change. */
+  previous?: LeakSummary;
 }
 
 /** Default of --show-leak-kinds and --errors-for-leak-kinds. */
@@ -56,10 +71,20 @@ export function sortLossRecords<T extends LossRecordInput>(records: readonly T[]
     || a.blocks - b.blocks);
 }
 
+// Whether a record takes part in a search of this delta mode (printed or counted if its kind is).
+function considered(r: LossRecordInput, delta: LeakDeltaMode): boolean {
+  if (delta === 'any') return r.blocks > 0;
+  const o = r.old ?? { bytes: 0, indirectBytes: 0, blocks: 0 };
+  const indirect = r.state === 'definite' ? r.indirectBytes : 0;
+  if (delta === 'increased') return r.bytes > o.bytes || indirect > o.indirectBytes || r.blocks > o.blocks;
+  return r.bytes !== o.bytes || indirect !== o.indirectBytes || r.blocks !== o.blocks;
+}
+
 /**
  * Offer every loss record to the manager and return the summary totals. The manager publishes
  * shown records as 'error' events (writers print them); suppressed ones count their direct bytes
- * as suppressed, as Valgrind does.
+ * as suppressed, as Valgrind does. `previous` is the summary of the last search, shown as
+ * changes in a delta search.
  */
 export function reportLossRecords(
   manager: ErrorManager,
@@ -67,31 +92,37 @@ export function reportLossRecords(
   params: LeakCheckParams,
   heuristics: LeakSummary['heuristics'] = [],
   tid = 1,
+  previous?: LeakSummary,
 ): LeakSummary {
   manager.beginLeakSearch();
   const sorted = sortLossRecords(records);
   const zero = (): LeakTotals => ({ bytes: 0, blocks: 0 });
+  const delta = params.delta ?? 'any';
+  const hadBlocks = (name: string): boolean => (previous?.heuristics ?? []).some((h) => h.name === name && h.blocks > 0);
   const summary: LeakSummary = {
     definite: zero(), indirect: zero(), possible: zero(), reachable: zero(), suppressed: zero(),
-    heuristics: heuristics.filter((h) => h.blocks > 0),
+    heuristics: heuristics.filter((h) => h.blocks > 0 || (delta !== 'any' && hadBlocks(h.name))),
   };
+  if (delta !== 'any') summary.previous = previous ?? emptySummary();
   const full = params.mode === 'full';
   sorted.forEach((r, i) => {
-    const rec = lossRecord({
-      state: r.state,
-      bytes: r.bytes,
-      indirectBytes: r.state === 'definite' ? r.indirectBytes : 0,
-      blocks: r.blocks,
-      recordNo: i + 1,
-      totalRecords: sorted.length,
-    }, { stack: r.stack, tid });
-    const { suppressed } = manager.reportUnique(rec, {
-      print: full && r.blocks > 0 && params.showKinds.has(r.state),
-      count: full && r.blocks > 0 && params.errorsForKinds.has(r.state),
+    const indirectBytes = r.state === 'definite' ? r.indirectBytes : 0;
+    const leak: LeakInfo = { state: r.state, bytes: r.bytes, indirectBytes, blocks: r.blocks, recordNo: i + 1, totalRecords: sorted.length };
+    if (delta !== 'any') leak.old = r.old ?? { bytes: 0, indirectBytes: 0, blocks: 0 };
+    const take = full && considered(r, delta);
+    const { suppressed } = manager.reportUnique(lossRecord(leak, { stack: r.stack, tid }), {
+      print: take && params.showKinds.has(r.state),
+      count: take && params.errorsForKinds.has(r.state),
     });
     const bucket = suppressed ? summary.suppressed : summary[r.state];
     bucket.bytes += r.bytes;
     bucket.blocks += r.blocks;
   });
   return summary;
+}
+
+/** The summary of a search that found nothing (the baseline of the first delta search). */
+export function emptySummary(): LeakSummary {
+  const zero = (): LeakTotals => ({ bytes: 0, blocks: 0 });
+  return { definite: zero(), indirect: zero(), possible: zero(), reachable: zero(), suppressed: zero(), heuristics: [] };
 }

@@ -4,7 +4,7 @@
  */
 import type { AuxItem, ErrorFrame, ErrorKind, ErrorRecord, LeakInfo, LeakState } from './error-record';
 import { leakKindOf, leakStateOf } from './error-record';
-import { hexAlt, withCommas } from './format';
+import { hexAlt, withCommas, withDelta } from './format';
 
 /** Fields every builder accepts besides its own. */
 export interface Common {
@@ -120,13 +120,16 @@ export const LEAK_STATE_WORDS: Readonly<Record<LeakState, string>> = {
 };
 
 /** The loss-record line: "B bytes in N blocks are <state> in loss record X of Y", with
- * "(D direct, I indirect)" when indirect bytes hang off the record. */
+ * "(D direct, I indirect)" when indirect bytes hang off the record, and every figure followed by
+ * its change ("7 (+7) bytes in 1 (+1) blocks") when the record carries the previous search's. */
 export function lossRecordText(leak: LeakInfo): string {
-  const tail = `in ${withCommas(leak.blocks)} blocks are ${LEAK_STATE_WORDS[leak.state]} in loss record ${withCommas(leak.recordNo)} of ${withCommas(leak.totalRecords)}`;
+  const o = leak.old;
+  const tail = `in ${withDelta(leak.blocks, o?.blocks)} blocks are ${LEAK_STATE_WORDS[leak.state]} in loss record ${withCommas(leak.recordNo)} of ${withCommas(leak.totalRecords)}`;
   if (leak.indirectBytes > 0) {
-    return `${withCommas(leak.bytes + leak.indirectBytes)} (${withCommas(leak.bytes)} direct, ${withCommas(leak.indirectBytes)} indirect) bytes ${tail}`;
+    return `${withDelta(leak.bytes + leak.indirectBytes, o && o.bytes + o.indirectBytes)} (${withDelta(leak.bytes, o?.bytes)} direct, `
+      + `${withDelta(leak.indirectBytes, o?.indirectBytes)} indirect) bytes ${tail}`;
   }
-  return `${withCommas(leak.bytes)} bytes ${tail}`;
+  return `${withDelta(leak.bytes, o?.bytes)} bytes ${tail}`;
 }
 
 /** A leak loss record as an error (its stack is the allocation stack). */
@@ -184,7 +187,9 @@ export function completeFromWhat(rec: ErrorRecord): ErrorRecord {
     default: {
       const state = leakStateOf(rec.kind);
       if (state && !rec.leak) {
-        const lm = /^([\d,]+)(?: \(([\d,]+) direct, ([\d,]+) indirect\))? bytes in ([\d,]+) blocks are .* in (?:new )?loss record ([\d,]+) of ([\d,]+)/.exec(what);
+        // Figures of a delta search carry " (+N)" / " (-N)" (skipped here: the figures are what count).
+        const d = '(?: \\([+-][\\d,]+\\))?';
+        const lm = new RegExp(`^([\\d,]+)${d}(?: \\(([\\d,]+)${d} direct, ([\\d,]+)${d} indirect\\))? bytes in ([\\d,]+)${d} blocks are .* in (?:new )?loss record ([\\d,]+) of ([\\d,]+)`).exec(what);
         if (lm) {
           const direct = lm[2] !== undefined ? num(lm[2]) : num(lm[1]);
           rec.leak = {

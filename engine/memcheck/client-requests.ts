@@ -5,7 +5,8 @@
 import type { ErrorFrame } from '../errors/error-record';
 import * as R from '../errors/records';
 import type { ExeContext } from './exe-contexts';
-import type { Memcheck } from './memcheck';
+import { emptySummary } from '../errors/leak-report';
+import type { LeakCheckRequest, Memcheck } from './memcheck';
 import type { MempoolResult } from './mempools';
 
 const MC = 0x4d430000;
@@ -43,6 +44,27 @@ function poolResult(mc: Memcheck, r: MempoolResult, addr: number): bigint {
   return 0n;
 }
 
+// DO_LEAK_CHECK's arguments: mode 0 full, 1 summary; delta 0 any, 1 increased, 2 changed.
+// Memcheck warns about other values and searches in full / any mode.
+function leakCheckRequest(mode: number, delta: number): LeakCheckRequest {
+  const warnings: string[] = [];
+  if (mode > 1) warnings.push('Warning: unknown memcheck leak search mode');
+  if (delta > 2) warnings.push('Warning: unknown memcheck leak search deltamode');
+  return { mode: mode === 1 ? 'summary' : 'full', delta: delta === 1 ? 'increased' : delta === 2 ? 'changed' : 'any', warnings };
+}
+
+// COUNT_LEAKS / COUNT_LEAK_BLOCKS: the last search's leaked (definite + indirect), dubious,
+// reachable and suppressed figures into the guest's four words. Like memcheck, the values are
+// written as they are and their definedness is left alone (memcheck.h initialises them).
+function countLeaks(mc: Memcheck, a: number[], unit: 'bytes' | 'blocks'): bigint {
+  const s = mc.leakHistory.summary ?? emptySummary();
+  const values = [s.definite[unit] + s.indirect[unit], s.possible[unit], s.reachable[unit], s.suppressed[unit]];
+  values.forEach((v, i) => {
+    if (mc.proc.mem.isMapped(a[i + 1], 8)) mc.proc.mem.writeU64(a[i + 1], v);
+  });
+  return 0n;
+}
+
 const HANDLERS: Record<number, Handler> = {
   [MC + 0]: (mc, a) => (mc.shadow.makeNoAccess(a[1], a[2]), 0n),
   [MC + 1]: (mc, a) => (mc.shadow.makeUndefined(a[1], a[2]), 0n),
@@ -61,7 +83,8 @@ const HANDLERS: Record<number, Handler> = {
     mc.report(R.clientCheck(bad >= 0, mc.common(requestStack(mc), undef)));
     return BigInt(undef);
   },
-  [MC + 6]: (mc, a) => (mc.requestLeakCheck(a[1] === 1 ? 'summary' : 'full'), 0n),
+  [MC + 6]: (mc, a) => (mc.requestLeakCheck(leakCheckRequest(a[1], a[2])), 0n),
+  [MC + 7]: (mc, a) => countLeaks(mc, a, 'bytes'),
   [MC + 8]: (mc, a) => {
     // GET_VBITS: 1 ok, 3 unaddressable; memcheck's V-bit bytes go to the guest's buffer.
     if (mc.shadow.firstUnaddressable(a[1], a[3]) >= 0 || mc.shadow.firstUnaddressable(a[2], a[3]) >= 0) return 3n;
@@ -76,6 +99,7 @@ const HANDLERS: Record<number, Handler> = {
   },
   [MC + 10]: () => 0n, // CREATE_BLOCK: a description only used by address descriptions
   [MC + 11]: (mc, a) => (mc.shadow.makeDefinedIfAddressable(a[1], a[2]), 0n),
+  [MC + 12]: (mc, a) => countLeaks(mc, a, 'blocks'),
   // Core requests a tool implements: heap-like blocks and mempools.
   0x1301: (mc, a) => (mc.pools.mallocLike(a[1], a[2], a[3], a[4] !== 0, requestContext(mc)), 0n),
   0x1302: (mc, a) => {

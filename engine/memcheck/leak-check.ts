@@ -591,6 +591,8 @@ export interface LossRecord<C> extends LossRecordInput {
   ctx: C;
   /** Indexes into LeakSearchResult.blocks. */
   blockIndexes: number[];
+  /** Age of ctx (its block's allocation order): the last tie-break of the print order. */
+  age: number;
 }
 
 /** How loss records group and show contexts. */
@@ -614,10 +616,11 @@ export function lossRecords<C>(result: LeakSearchResult<C>, opts: LossRecordOpti
     const age = b.serial ?? i;
     let g = groups.get(id);
     if (!g) {
-      g = { rec: { state, stack: [], bytes: 0, indirectBytes: 0, blocks: 0, ctx: b.ctx, blockIndexes: [] }, age };
+      g = { rec: { state, stack: [], bytes: 0, indirectBytes: 0, blocks: 0, ctx: b.ctx, blockIndexes: [], age }, age };
       groups.set(id, g);
     } else if (age < g.age) {
       g.age = age;
+      g.rec.age = age;
       g.rec.ctx = b.ctx;
     }
     g.rec.bytes += b.size;

@@ -10,9 +10,10 @@ import type { ErrorFrame, ErrorRecord } from '../errors/error-record';
 import type { ErrorManager } from '../errors/error-manager';
 import { describeAddress, AddressInfo } from '../errors/address-description';
 import * as R from '../errors/records';
-import type { LossRecordInput } from '../errors/leak-report';
+import type { LeakDeltaMode, LossRecordInput } from '../errors/leak-report';
 import type { GuestProcess } from '../process/guest-process';
 import { Redirector, RedirectCall } from '../process/redirect';
+import { describeGuestAddress } from '../process/address-info';
 import type { SyscallObserver } from '../kernel/syscall-observer';
 import { ShadowMemory } from './shadow-memory';
 import { Heap, isMismatchedFree, DeallocKind, AllocKind } from './heap';
@@ -21,7 +22,8 @@ import { findHeapBlock, heapAddressInfo } from './heap-describe';
 import { ExeContext, ExeContexts } from './exe-contexts';
 import { mallocReplacements, AllocFamily, MallocChecker } from './replace-malloc';
 import { strMemReplacements, StrMemChecker } from './replace-strmem';
-import { searchLeaks, lossRecords, LeakHeuristic, RootRange, vtableDetector } from './leak-check';
+import { searchLeaks, lossRecords, LeakHeuristic, LossRecord, RootRange, vtableDetector } from './leak-check';
+import { LeakHistory } from './leak-history';
 import { memcheckClientRequest } from './client-requests';
 import { memcheckJitTool, TranslatedCheckOptions } from './translated-checks';
 
@@ -39,6 +41,14 @@ export interface MemcheckOptions {
   showMismatchedFrees: boolean;
   heuristics: ReadonlySet<LeakHeuristic>;
   leakResolution: 'low' | 'med' | 'high';
+}
+
+/** A leak search asked for by the guest (VALGRIND_DO_LEAK_CHECK and its variants). */
+export interface LeakCheckRequest {
+  mode: 'summary' | 'full';
+  delta: LeakDeltaMode;
+  /** Memcheck's warnings about request arguments it does not know, to show before the search. */
+  warnings: string[];
 }
 
 /** Where the heap arena lives: a range of its own, far from where Linux puts mmaps and brk. */
@@ -341,22 +351,11 @@ export class Memcheck implements SyscallObserver, MallocChecker, StrMemChecker {
     return c;
   }
 
-  /** What memcheck knows of an address: heap block, thread stack, or nothing. */
+  /** What memcheck knows of an address: its heap block, else what the core knows (stack, data symbol, section, mapping). */
   addressInfo(addr: number): AddressInfo {
     const fact = findHeapBlock(addr, this.heap, this.pools);
     if (fact) return heapAddressInfo(addr, fact, (c) => this.framesOf(c));
-    for (const t of this.proc.threads) {
-      if (t.state === 'dead') continue;
-      const sp = t === this.proc.current ? this.proc.uc.reg_read_num(X86.RSP) : this.threadSp(t);
-      const r = this.proc.mem.find(sp);
-      if (r && addr >= r.start && addr < r.end) {
-        // Below the stack pointer (past the red zone) is dead memory, and Valgrind says how far.
-        return addr < sp - STACK_REDZONE
-          ? { tag: 'stack', addr, thread: t.number, belowStackPointer: { bytes: sp - addr, guardPage: false } }
-          : { tag: 'stack', addr, thread: t.number };
-      }
-    }
-    return { tag: 'unknown', addr };
+    return describeGuestAddress(this.proc, addr, this.opts.numCallers);
   }
 
   private threadSp(t: GuestProcess['threads'][number]): number {
@@ -371,15 +370,30 @@ export class Memcheck implements SyscallObserver, MallocChecker, StrMemChecker {
   // ------------------------------------------------------------ leak search
 
   /** Who runs a leak check asked for by the guest (VALGRIND_DO_LEAK_CHECK); the session sets it. */
-  onLeakCheckRequest: ((mode: 'summary' | 'full') => void) | undefined;
+  onLeakCheckRequest: ((request: LeakCheckRequest) => void) | undefined;
+
+  /** Loss records and summary of the previous leak search (delta searches, VALGRIND_COUNT_LEAKS). */
+  readonly leakHistory = new LeakHistory<ExeContext>((c) => this.leakKey(c));
 
   /** VALGRIND_DO_LEAK_CHECK and friends. */
-  requestLeakCheck(mode: 'summary' | 'full'): void {
-    this.onLeakCheckRequest?.(mode);
+  requestLeakCheck(request: LeakCheckRequest): void {
+    this.onLeakCheckRequest?.(request);
+  }
+
+  /** A leak search whose records are to be reported: merged with the previous search's (leakHistory). */
+  reportedLeakSearch(): { records: LossRecordInput[]; heuristics: { name: string; bytes: number; blocks: number }[] } {
+    const r = this.leakSearch();
+    return { records: this.leakHistory.merge(r.records), heuristics: r.heuristics };
+  }
+
+  // Loss records merge contexts equal at --leak-resolution (2, 4 or all frames).
+  private leakKey(c: ExeContext): string | number {
+    const depth = this.opts.leakResolution === 'low' ? 2 : this.opts.leakResolution === 'med' ? 4 : Infinity;
+    return depth === Infinity ? c.id : c.pcs.slice(0, depth).join(',');
   }
 
   /** Runs the leak search; returns the loss records for the report. */
-  leakSearch(): { records: LossRecordInput[]; heuristics: { name: string; bytes: number; blocks: number }[] } {
+  leakSearch(): { records: LossRecord<ExeContext>[]; heuristics: { name: string; bytes: number; blocks: number }[] } {
     const { proc, heap, shadow } = this;
     const roots: RootRange[] = [];
     const isArena = (start: number): boolean => heap.arenaSegments().some((s) => start >= s.start && start < s.start + s.size);
@@ -422,11 +436,7 @@ export class Memcheck implements SyscallObserver, MallocChecker, StrMemChecker {
       },
     };
     const result = searchLeaks({ blocks, poolChunks, roots, registers, memory, shadow, heuristics: this.opts.heuristics, isVtable });
-    const depth = this.opts.leakResolution === 'low' ? 2 : this.opts.leakResolution === 'med' ? 4 : Infinity;
-    const records = lossRecords(result, {
-      key: (c) => (depth === Infinity ? c.id : c.pcs.slice(0, depth).join(',')),
-      stack: (c) => this.framesOf(c),
-    });
+    const records = lossRecords(result, { key: (c) => this.leakKey(c), stack: (c) => this.framesOf(c) });
     return { records, heuristics: result.heuristicTotals };
   }
 }

@@ -85,6 +85,18 @@ export class GuestDebugInfo {
   }
 
   /**
+   * The stack of any thread as addresses (as pcsOf) with each frame's stack pointer; `reg` reads
+   * the thread's registers by Unicorn register id (from the CPU, or from a saved context).
+   */
+  pcsAndSps(reg: (ucReg: number) => bigint, maxFrames: number): { pcs: number[]; sps: number[] } {
+    const regs = this.regs;
+    for (let i = 0; i < 17; i++) regs[i] = reg(DWARF_REGS[i]);
+    const sps: number[] = [];
+    const pcs = this.get().stackPcs(regs, this.reader, maxFrames, sps);
+    return { pcs, sps };
+  }
+
+  /**
    * The stack of a thread stopped at the first instruction of a function (a replaced function's
    * entry): the entry itself, then its caller's stack unwound from the return address at [rsp].
    * Works where the entry has no unwind info of its own (engine stubs).

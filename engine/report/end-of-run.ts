@@ -6,7 +6,7 @@
  */
 import type { LeakState } from '../errors/error-record';
 import type { ErrorManager } from '../errors/error-manager';
-import type { LeakSummary, LossRecordInput } from '../errors/leak-report';
+import type { LeakCheckParams, LeakSummary, LossRecordInput } from '../errors/leak-report';
 import { DEFAULT_LEAK_KINDS, reportLossRecords } from '../errors/leak-report';
 import type { HeapSummary } from './events';
 import type { TextWriter } from './text-writer';
@@ -29,6 +29,34 @@ export interface EndOfRunInput {
   heuristics?: LeakSummary['heuristics'];
 }
 
+/** What one leak search reports (at exit, or asked for by the guest mid-run). */
+export interface LeakSearchReport {
+  manager: ErrorManager;
+  text?: TextWriter;
+  params: LeakCheckParams;
+  /** The loss records (empty when no block is in use). */
+  records: readonly LossRecordInput[];
+  heuristics?: LeakSummary['heuristics'];
+  /** The previous search's summary: the baseline of a delta search. */
+  previous?: LeakSummary;
+}
+
+/**
+ * One leak search's output: the loss records (through the manager, so every writer shows them)
+ * and the text LEAK SUMMARY, or "All heap blocks were freed" when nothing is in use. Returns the
+ * summary, undefined when nothing was in use.
+ */
+export function reportLeakSearch(r: LeakSearchReport): LeakSummary | undefined {
+  if (r.records.length === 0) {
+    r.manager.beginLeakSearch();
+    r.text?.allHeapBlocksFreed();
+    return undefined;
+  }
+  const summary = reportLossRecords(r.manager, r.records, r.params, r.heuristics ?? [], 1, r.previous);
+  r.text?.leakSummary(summary, r.params);
+  return summary;
+}
+
 /** Produce the end-of-run output; returns the leak summary when a leak search ran. */
 export function reportEndOfRun(input: EndOfRunInput): LeakSummary | undefined {
   const { manager, text, xml } = input;
@@ -41,19 +69,10 @@ export function reportEndOfRun(input: EndOfRunInput): LeakSummary | undefined {
     if (mode === 'no') {
       text?.leakCheckOff();
     } else {
-      const records = input.lossRecords ?? [];
-      const params = {
-        mode,
-        showKinds: input.showLeakKinds ?? DEFAULT_LEAK_KINDS,
-        errorsForKinds: input.errorsForLeakKinds ?? DEFAULT_LEAK_KINDS,
-      } as const;
-      if (records.length === 0) {
-        manager.beginLeakSearch();
-        text?.allHeapBlocksFreed();
-      } else {
-        summary = reportLossRecords(manager, records, params, input.heuristics ?? []);
-        text?.leakSummary(summary, params);
-      }
+      summary = reportLeakSearch({
+        manager, text, records: input.lossRecords ?? [], heuristics: input.heuristics,
+        params: { mode, showKinds: input.showLeakKinds ?? DEFAULT_LEAK_KINDS, errorsForKinds: input.errorsForLeakKinds ?? DEFAULT_LEAK_KINDS },
+      });
     }
   }
   text?.finish(manager);

@@ -9,7 +9,7 @@ import type { ErrorContext, ErrorManager, LimitEvent } from '../errors/error-man
 import {
   COLLECT_ERRORS_SLOWLY_AFTER, COLLECT_NO_ERRORS_AFTER_FOUND, COLLECT_NO_ERRORS_AFTER_SHOWN,
 } from '../errors/error-manager';
-import { hexLower, withCommas } from '../errors/format';
+import { hexLower, withCommas, withDelta } from '../errors/format';
 import type { LeakCheckParams, LeakSummary } from '../errors/leak-report';
 import { printedFrames } from '../errors/stack';
 import { generateSuppression } from '../errors/suppressions';
@@ -201,18 +201,24 @@ export class TextWriter {
   /** LEAK SUMMARY and the hint lines that follow it. */
   leakSummary(s: LeakSummary, params: LeakCheckParams): void {
     if (this.xml || this.verbosity < 1) return;
-    const line = (label: string, t: { bytes: number; blocks: number }) =>
-      `${label}: ${withCommas(t.bytes)} bytes in ${withCommas(t.blocks)} blocks\n`;
+    // A delta search (s.previous set) follows every figure with its change.
+    const p = s.previous;
+    const figures = (t: { bytes: number; blocks: number }, o: { bytes: number; blocks: number } | undefined) =>
+      `${withDelta(t.bytes, o?.bytes)} bytes in ${withDelta(t.blocks, o?.blocks)} blocks\n`;
+    const line = (label: string, k: 'definite' | 'indirect' | 'possible' | 'reachable' | 'suppressed') => `${label}: ${figures(s[k], p?.[k])}`;
     let text = 'LEAK SUMMARY:\n'
-      + line('   definitely lost', s.definite)
-      + line('   indirectly lost', s.indirect)
-      + line('     possibly lost', s.possible)
-      + line('   still reachable', s.reachable);
+      + line('   definitely lost', 'definite')
+      + line('   indirectly lost', 'indirect')
+      + line('     possibly lost', 'possible')
+      + line('   still reachable', 'reachable');
     if (s.heuristics.length > 0) {
       text += '                      of which reachable via heuristic:\n';
-      for (const h of s.heuristics) text += `                        ${h.name.padEnd(19)}: ${withCommas(h.bytes)} bytes in ${withCommas(h.blocks)} blocks\n`;
+      for (const h of s.heuristics) {
+        const o = p && (p.heuristics.find((x) => x.name === h.name) ?? { bytes: 0, blocks: 0 });
+        text += `                        ${h.name.padEnd(19)}: ${figures(h, o)}`;
+      }
     }
-    text += line('        suppressed', s.suppressed);
+    text += line('        suppressed', 'suppressed');
     const unsuppressedBlocks = s.definite.blocks + s.indirect.blocks + s.possible.blocks + s.reachable.blocks;
     if (params.mode !== 'full' && unsuppressedBlocks > 0) text += 'Rerun with --leak-check=full to see details of leaked memory\n';
     if (params.mode === 'full' && s.reachable.blocks > 0 && !params.showKinds.has('reachable')) {

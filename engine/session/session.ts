@@ -12,7 +12,7 @@ import { parseLeakKinds } from '../errors/leak-kinds';
 import { TextWriter } from '../report/text-writer';
 import { XmlWriter } from '../report/xml-writer';
 import { openLogTarget, fdSink, LogSink } from '../report/log-target';
-import { reportEndOfRun } from '../report/end-of-run';
+import { reportEndOfRun, reportLeakSearch } from '../report/end-of-run';
 import type { FatalSignalInfo } from '../report/events';
 import { DeviceFactory, launch, Launched } from '../process/launch';
 import { prepareXen, XenSetupError } from '../xen-wiring';
@@ -20,7 +20,7 @@ import { ExitStatus, GuestProcess } from '../process/guest-process';
 import { Log } from '../process/log';
 import { signalName } from '../process/signals';
 import type { LeakState } from '../errors/error-record';
-import { Memcheck } from '../memcheck/memcheck';
+import { LeakCheckRequest, Memcheck } from '../memcheck/memcheck';
 import { parseLeakHeuristics } from '../memcheck/leak-check';
 import type { Options } from '../cli/options';
 import type { StackFrame } from '../debuginfo/frame';
@@ -115,6 +115,7 @@ export class Session {
       this.memcheck.attach(opts.jit as boolean, {
         undefValueErrors: opts['undef-value-errors'] as boolean, exactCmpEq: opts['expensive-definedness-checks'] === 'yes',
       });
+      this.memcheck.onLeakCheckRequest = (r) => this.leakCheckRequested(r);
       // Valgrind's --run-libc-freeres=yes and --run-cxx-freeres=yes.
       this.proc.freeresNames = ['__libc_freeres', '_ZN9__gnu_cxx9__freeresEv'];
     } else if (opts.jit as boolean) {
@@ -218,14 +219,32 @@ export class Session {
     const mc = this.memcheck;
     const tool = this.opts.tool as 'memcheck' | 'none';
     const leakMode = this.opts['leak-check'] as 'no' | 'summary' | 'full';
-    const leaks = mc && leakMode !== 'no' ? mc.leakSearch() : undefined;
-    reportEndOfRun({
+    // XML forces the exit-time search even with --leak-check=no (reportEndOfRun does the same).
+    const leaks = mc && (leakMode !== 'no' || this.xml) ? mc.reportedLeakSearch() : undefined;
+    const summary = reportEndOfRun({
       manager: this.manager, text: this.text, xml: this.xml, tool,
       heap: mc ? { inUseBytes: mc.heap.inUseBytes, inUseBlocks: mc.heap.inUseBlocks, allocs: mc.heap.totalAllocs, frees: mc.heap.totalFrees, bytesAllocated: mc.heap.totalBytesAllocated } : undefined,
       leakCheck: leakMode, showLeakKinds: this.showLeakKinds, errorsForLeakKinds: this.errorsForLeakKinds,
       lossRecords: leaks?.records ?? [], heuristics: leaks?.heuristics,
     });
+    if (mc && summary) mc.leakHistory.summary = summary;
     if (this.opts.stats as boolean) this.printStats();
+  }
+
+  /**
+   * A leak search the guest asked for (VALGRIND_DO_LEAK_CHECK, …_ADDED_…, …_CHANGED_…,
+   * …_QUICK_…): reported at once, as at exit but without the HEAP SUMMARY, whatever --leak-check
+   * says; delta searches show each figure's change since the previous search.
+   */
+  private leakCheckRequested(r: LeakCheckRequest): void {
+    const mc = this.memcheck!;
+    for (const w of r.warnings) this.text.umsg(`${w}\n`);
+    const { records, heuristics } = mc.reportedLeakSearch();
+    const summary = reportLeakSearch({
+      manager: this.manager, text: this.text, records, heuristics, previous: mc.leakHistory.summary,
+      params: { mode: r.mode, delta: r.delta, showKinds: this.showLeakKinds, errorsForKinds: this.errorsForLeakKinds },
+    });
+    if (summary) mc.leakHistory.summary = summary;
   }
 
   // --stats=yes: how guest code was executed (the share the translator ran is issue 4's measure).

@@ -3,10 +3,11 @@
  * and -O2: --leak-check=no|summary|full, --show-leak-kinds, --errors-for-leak-kinds with
  * --error-exitcode, a suppressions file (-s and the suppressed counts of the summaries),
  * --gen-suppressions=all, a fatal SIGSEGV and an abort() (the text from "Process terminating"
- * on), and SIGTERM sent to the tool while the guest sleeps. Text logs are compared from the
- * HEAP SUMMARY (or the fatal signal) to the end, with PIDs, addresses and the preload object's
- * frames blanked (test/support/memcheck-oracle.ts says why); XML documents must follow
- * protocol 4 even when the run ends by a signal.
+ * on), SIGTERM sent to the tool while the guest sleeps, and leak searches asked for mid-run by
+ * client requests. Text logs are compared from the HEAP SUMMARY (or the fatal signal, or the
+ * first mid-run search) to the end, with PIDs, addresses and the preload object's frames blanked
+ * (test/support/memcheck-oracle.ts says why); XML documents must follow protocol 4 even when the
+ * run ends by a signal.
  */
 import { strict as assert } from 'node:assert';
 import { after, describe, it } from 'node:test';
@@ -98,6 +99,20 @@ describe('memcheck options and end-of-run reports agree with Valgrind 3.19', { c
       });
     });
 
+    describe(`cr_leak_check.c -${opt}: leak searches the guest asks for (text, from "Command:" on)`, { concurrency: true }, () => {
+      // Quick, full, added and changed searches mid-run: LEAK SUMMARY with "(+N)"/"(-N)", the
+      // records a delta search picks, the "Reachable blocks" hint, and the exit-time search
+      // numbering the records kept from the previous one.
+      const CR_LEAK = program('cr_leak_check.c');
+      for (const options of [['--leak-check=full'], ['--leak-check=full', '--show-leak-kinds=all'], ['--leak-check=no']]) {
+        it(options.join(' '), async () => {
+          const r = await runs(CR_LEAK, opt, options.join('_'), { options, xml: false });
+          assertSameTail(r, 'Command:');
+          assert.match(r.valgrind.log, /still reachable: [\d,]+ \(\+[\d,]+\) bytes/, `a delta summary${both(r)}`);
+        });
+      }
+    });
+
     describe(`suppressed.c -${opt}: a suppressions file`, { concurrency: true }, () => {
       it('-s: used_suppression lines, LEAK SUMMARY "suppressed:" and ERROR SUMMARY counts (text, from HEAP SUMMARY on)', async () => {
         const r = await runs(SUPPRESSED, opt, 'supp-text', { options: ['--leak-check=full', '-s', SUPP], xml: false });
@@ -137,11 +152,8 @@ describe('memcheck options and end-of-run reports agree with Valgrind 3.19', { c
         assert.equal(r.valgrind.signal, 'SIGABRT', both(r));
         assertSameTail(r, 'Process terminating');
       });
-      it('stdio_at_abort.c: the loss record of stdout\'s buffer names glibc\'s stdio functions as Valgrind does', {
-        todo: 'unigrind names libc functions without their default symbol version: "_IO_file_overflow (fileops.c:744)" where '
-          + 'Valgrind prints "_IO_file_overflow@@GLIBC_2.2.5 (fileops.c:744)" (engine/debuginfo strips "@VER"/"@@VER" from ELF '
-          + 'symbol names; Valgrind keeps them, and its suppressions match "fun:" against them)',
-      }, async () => {
+      // Valgrind names libc functions by their .symtab spelling, "_IO_file_overflow@@GLIBC_2.2.5".
+      it('stdio_at_abort.c: the loss record of stdout\'s buffer names glibc\'s stdio functions as Valgrind does', async () => {
         const r = await runs(program('stdio_at_abort.c'), opt, 'text', { options: ['--leak-check=full', '--show-leak-kinds=all'], xml: false });
         assert.equal(r.valgrind.signal, 'SIGABRT', both(r));
         assertSameTail(r, 'Process terminating');

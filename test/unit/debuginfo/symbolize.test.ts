@@ -124,6 +124,24 @@ describe('symbolize', { skip: !have('gcc') || !have('addr2line') || !have('objdu
     }
   });
 
+  it('names libc functions by their .symtab spelling, default version included, as Valgrind prints them', () => {
+    const di = new DebugInfo();
+    try {
+      di.reportModule(LIBC, 0x7f0000000000);
+      // _IO_file_overflow@@GLIBC_2.2.5 shares its address with _IO_new_file_overflow and
+      // __GI__IO_file_overflow; the shortest name without its version wins, printed with it.
+      for (const [name, want] of [['_IO_file_overflow', '_IO_file_overflow@@GLIBC_2.2.5'], ['__libc_start_main', '__libc_start_main@@GLIBC_2.34'], ['qsort_r', 'qsort_r']]) {
+        const [s] = di.findSymbols(name).filter((f) => f.version === '' || f.version.startsWith('@@'));
+        assert.ok(s, `${name} is defined in libc`);
+        const frames = di.symbolize(s.address);
+        assert.equal(frames[frames.length - 1].fn, want);
+        assert.equal(di.symbolAt(s.address)?.name, name, 'symbolAt gives the bare name');
+      }
+    } finally {
+      di.close();
+    }
+  });
+
   it('returns a bare frame for an address outside every module', () => {
     const di = new DebugInfo();
     try {

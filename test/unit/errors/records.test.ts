@@ -85,6 +85,12 @@ describe('address descriptions', () => {
     assert.equal(describeAddress({ tag: 'segment', addr: 0x5000, r: true, w: false, x: false, segment: 'mapped file', file: '/etc/x' })[0].text,
       'Address 0x5000 is in a r-- mapped file /etc/x segment');
     assert.equal(describeAddress({ tag: 'brk', addr: 0x20, base: 0x10, limit: 0x18 })[0].text, 'Address 0x20 is 8 bytes after the brk data segment limit 0x18');
+    const text = describeAddress({ tag: 'section', addr: 0x1098c0, section: 'Text', obj: '/tmp/prog', textFrames: main });
+    assert.deepEqual(text, [{ role: 'address', text: 'Address 0x1098c0 is in the Text segment of /tmp/prog', stack: main }]);
+    assert.deepEqual(describeAddress({ tag: 'section', addr: 0x4000, section: 'BSS', obj: '/tmp/prog' }),
+      [{ role: 'address', text: 'Address 0x4000 is in the BSS segment of /tmp/prog' }]);
+    assert.equal(describeAddress({ tag: 'brk', addr: 0x4035000, base: 0x4035000, limit: 0x4036000 })[0].text,
+      'Address 0x4035000 is in the brk data segment 0x4035000-0x4035fff');
     assert.equal(describeOrigin('stack', main).text, 'Uninitialised value was created by a stack allocation');
     assert.equal(describeOrigin('unknown', main).text, 'Uninitialised value was created');
   });
@@ -182,5 +188,44 @@ describe('leak records', () => {
     assert.deepEqual(sum.suppressed, { bytes: 1055, blocks: 1004 });
     assert.deepEqual(m.counts().errors, 0);
     assert.equal(m.usedSuppressions()[0].count, 5);
+  });
+
+  it('delta searches pick the records that grew or changed and print each figure with its change', () => {
+    const m = new ErrorManager();
+    const shown: string[] = [];
+    m.on('error', (ctx) => shown.push(ctx.record.what));
+    const recs = [
+      // gone since the previous search (kept one more search with zero figures)
+      { state: 'reachable' as const, stack: s(0x10), bytes: 0, indirectBytes: 0, blocks: 0, old: { bytes: 30, indirectBytes: 0, blocks: 1 } },
+      // new
+      { state: 'definite' as const, stack: s(0x20), bytes: 7, indirectBytes: 0, blocks: 1 },
+      // unchanged
+      { state: 'definite' as const, stack: s(0x30), bytes: 100, indirectBytes: 0, blocks: 1, old: { bytes: 100, indirectBytes: 0, blocks: 1 } },
+      // grew through its indirect bytes only
+      { state: 'definite' as const, stack: s(0x40), bytes: 16, indirectBytes: 2000, blocks: 1, old: { bytes: 16, indirectBytes: 1000, blocks: 1 } },
+    ];
+    const params = { mode: 'full' as const, showKinds: new Set(['definite', 'reachable'] as const), errorsForKinds: new Set(['definite'] as const) };
+    reportLossRecords(m, recs, { ...params, delta: 'increased' });
+    assert.deepEqual(shown, [
+      '7 (+7) bytes in 1 (+1) blocks are definitely lost in loss record 2 of 4',
+      '2,016 (+1,000) (16 (+0) direct, 2,000 (+1,000) indirect) bytes in 1 (+0) blocks are definitely lost in loss record 4 of 4',
+    ]);
+    shown.length = 0;
+    const previous = reportLossRecords(new ErrorManager(), [], params);
+    const sum = reportLossRecords(m, recs, { ...params, delta: 'changed' }, [], 1, { ...previous, reachable: { bytes: 30, blocks: 1 } });
+    assert.equal(shown[0], '0 (-30) bytes in 0 (-1) blocks are still reachable in loss record 1 of 4');
+    assert.equal(shown.length, 3);
+    assert.deepEqual(sum.previous?.reachable, { bytes: 30, blocks: 1 });
+    // A record whose figures went to zero is no error, whatever its kind.
+    assert.equal(m.counts().errors, 4);
+    // The ordinary search shows no changes and skips records without blocks.
+    shown.length = 0;
+    reportLossRecords(m, recs, params);
+    assert.deepEqual(shown.map((t) => t.replace(/ bytes in .*/, '')), ['7', '100', '2,016 (16 direct, 2,000 indirect)']);
+  });
+
+  it('loss-record texts of delta searches read back', () => {
+    const rec = R.completeFromWhat({ kind: 'Leak_DefinitelyLost', what: '2,016 (+1,000) (16 (+0) direct, 2,000 (+1,000) indirect) bytes in 1 (+0) blocks are definitely lost in loss record 4 of 4', stack: [], aux: [], tid: 1 });
+    assert.deepEqual(rec.leak, { state: 'definite', bytes: 16, indirectBytes: 2000, blocks: 1, recordNo: 4, totalRecords: 4 });
   });
 });

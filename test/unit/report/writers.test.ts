@@ -9,7 +9,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { ErrorFrame } from '../../../engine/errors/error-record';
 import { ErrorManager } from '../../../engine/errors/error-manager';
 import * as R from '../../../engine/errors/records';
-import { reportEndOfRun } from '../../../engine/report/end-of-run';
+import { reportEndOfRun, reportLeakSearch } from '../../../engine/report/end-of-run';
 import { frameText } from '../../../engine/report/frames';
 import { MemorySink } from '../../../engine/report/log-target';
 import { commandLine } from '../../../engine/report/preamble';
@@ -117,6 +117,37 @@ describe('text writer', () => {
       '==42== Use --track-origins=yes to see where uninitialised values come from',
       '==42== For lists of detected and suppressed errors, rerun with: -s',
       '==42== ERROR SUMMARY: 1 errors from 1 contexts (suppressed: 0 from 0)', '',
+    ].join('\n'));
+  });
+
+  it('a delta leak search (VALGRIND_DO_CHANGED_LEAK_CHECK): every summary figure with its change, heuristics gone to zero kept', () => {
+    const m = new ErrorManager();
+    const { sink, w } = text();
+    w.attach(m);
+    const previous = reportLeakSearch({
+      manager: m, records: [{ state: 'reachable', stack, bytes: 100, indirectBytes: 0, blocks: 2 }],
+      heuristics: [{ name: 'stdstring', bytes: 64, blocks: 2 }], params: { mode: 'full', showKinds: new Set(), errorsForKinds: new Set() },
+    });
+    reportLeakSearch({
+      manager: m, text: w, previous,
+      records: [{ state: 'reachable', stack, bytes: 0, indirectBytes: 0, blocks: 0, old: { bytes: 100, indirectBytes: 0, blocks: 2 } },
+        { state: 'definite', stack: stack.slice(1), bytes: 1000, indirectBytes: 0, blocks: 1 }],
+      heuristics: [{ name: 'stdstring', bytes: 0, blocks: 0 }],
+      params: { mode: 'full', delta: 'changed', showKinds: new Set(['definite', 'reachable']), errorsForKinds: new Set(['definite']) },
+    });
+    assert.equal(sink.text, [
+      '==42== 0 (-100) bytes in 0 (-2) blocks are still reachable in loss record 1 of 2',
+      '==42==    at 0x4953350: write (write.c:26)', '==42==    by 0x1091C6: main (ex.c:16)', '==42== ',
+      '==42== 1,000 (+1,000) bytes in 1 (+1) blocks are definitely lost in loss record 2 of 2',
+      '==42==    at 0x1091C6: main (ex.c:16)', '==42== ',
+      '==42== LEAK SUMMARY:',
+      '==42==    definitely lost: 1,000 (+1,000) bytes in 1 (+1) blocks',
+      '==42==    indirectly lost: 0 (+0) bytes in 0 (+0) blocks',
+      '==42==      possibly lost: 0 (+0) bytes in 0 (+0) blocks',
+      '==42==    still reachable: 0 (-100) bytes in 0 (-2) blocks',
+      '==42==                       of which reachable via heuristic:',
+      '==42==                         stdstring          : 0 (-64) bytes in 0 (-2) blocks',
+      '==42==         suppressed: 0 (+0) bytes in 0 (+0) blocks', '==42== ', '',
     ].join('\n'));
   });
 
