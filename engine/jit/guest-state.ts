@@ -11,11 +11,12 @@
  * then the shadow state a tool may use (memcheck's V bits of offset o at o + SHADOW_OFFSET), then
  * a second shadow area (memcheck's origin tags with --track-origins=yes).
  *
- * Origin area: one 32-bit otag per register, not per byte, as memcheck keeps it (precision per
- * byte would cost a Max per access for values that are rarely undefined). A slot is 8 bytes of
- * guest state (a general register, a flag-thunk word, RIP…) or a whole xmm register (16 bytes),
- * and its otag sits at the slot's offset + ORIGIN_OFFSET (the other bytes of the area are unused,
- * so the printer and the optimiser see the same offsets as for the state itself).
+ * Origin area: one otag per register, not per byte, as memcheck keeps it (precision per byte
+ * would cost a Max per access for values that are rarely undefined). A slot is 8 bytes of guest
+ * state (a general register, a flag-thunk word, RIP…) or a whole xmm register (16 bytes); its
+ * otag (a 32-bit number) is held as a 64-bit value at the slot's offset + ORIGIN_OFFSET, which
+ * generated code reads and writes as one BigUint64Array element (xmm slots leave their upper 8
+ * bytes unused). The area mirrors the state's offsets, so the IR printer names them alike.
  */
 
 /** Guest register numbers in hardware encoding order. */

@@ -31,7 +31,7 @@ import {
   Atom, atomTy, BinopE, binopResultTy, Expr, IRBuilder, IRSB, JumpKind, Ty, tyBytes,
 } from '../../jit/ir';
 import { Shadow } from './combinators';
-import { MC_ORIGIN_DIRTY, OriginPass } from './origins';
+import { MC_ORIGIN_DIRTY, OriginPass, OTAG_TY } from './origins';
 import { BINOP_RULES, CONV_RULES, UNOP_RULES } from './rules';
 
 /** The helpers the instrumented code calls, with their signatures (for the IR checker). */
@@ -57,10 +57,10 @@ export const MC_DIRTY_SIGNATURES: Readonly<Record<string, { args: readonly Ty[];
 /** The signatures with `origins`: the checks take the otag, and the origin helpers are added. */
 export const MC_ORIGIN_DIRTY_SIGNATURES: Readonly<Record<string, { args: readonly Ty[]; ret?: Ty }>> = {
   ...MC_DIRTY_SIGNATURES,
-  [MC_DIRTY.condFail]: { args: [Ty.I32] },
-  [MC_DIRTY.valueFail]: { args: [Ty.I64, Ty.I32] },
-  [MC_DIRTY.loadO]: { args: [Ty.I64, Ty.I64], ret: Ty.I32 },
-  [MC_DIRTY.storeO]: { args: [Ty.I64, Ty.I64, Ty.I32] },
+  [MC_DIRTY.condFail]: { args: [OTAG_TY] },
+  [MC_DIRTY.valueFail]: { args: [Ty.I64, OTAG_TY] },
+  [MC_DIRTY.loadO]: { args: [Ty.I64, Ty.I64], ret: OTAG_TY },
+  [MC_DIRTY.storeO]: { args: [Ty.I64, Ty.I64, OTAG_TY] },
 };
 
 export interface McInstrumentOptions {

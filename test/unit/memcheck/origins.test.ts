@@ -2,9 +2,10 @@
  * Memcheck's origin tracking on lifted x86 snippets: blocks instrumented with `{ origins: true }`
  * run, interpreted and compiled, against stub mc_* helpers backed by ShadowMemory (V bits) and
  * OriginMemory (otags). An undefined heap word keeps its allocation's otag through arithmetic,
- * register copies, stores and reloads, up to the check that reports it; defined stores clear
- * tags; code for defined-by-construction values carries no otag code; and without `origins` the
- * instrumented IR is what it was.
+ * register copies, stores and reloads, up to the check that reports it; after a defined store no
+ * load sees the word's old tag; defined loads and stores call no origin helper; code for
+ * defined-by-construction values carries no otag code; and without `origins` the instrumented
+ * IR is what it was.
  */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -28,6 +29,7 @@ const RCX = 1;
 const RDX = 2;
 const RBX = 3;
 const RSP = 4;
+const RSI = 6;
 const R8 = 8;
 
 /** Guest data: 64 KiB at DATA; the "heap block" at HEAP, a second buffer at BUF. */
@@ -62,6 +64,7 @@ class World {
   readonly origins = new OriginMemory();
   readonly reports: Report[] = [];
   loadoCalls = 0;
+  storeoCalls = 0;
 
   constructor() {
     this.shadow.makeDefined(DATA, 0x10000);
@@ -81,7 +84,7 @@ class World {
       return undefined;
     },
     mc_loado: ([a, n]) => { this.loadoCalls++; return BigInt(this.origins.get(Number(a), Number(n))); },
-    mc_storeo: ([a, n, o]) => { this.origins.set(Number(a), Number(n), Number(o)); return undefined; },
+    mc_storeo: ([a, n, o]) => { this.storeoCalls++; this.origins.set(Number(a), Number(n), Number(o)); return undefined; },
     mc_cond_fail: ([o], at) => { this.reports.push({ kind: 'cond', otag: Number(o), at }); return undefined; },
     mc_value_fail: ([n, o], at) => { this.reports.push({ kind: 'value', size: Number(n), otag: Number(o), at }); return undefined; },
   };
@@ -95,13 +98,13 @@ class World {
 
   /** The otag slot of a general register. */
   regTag(r: number): number {
-    return this.s.dv.getUint32(gprOff(r) + ORIGIN_OFFSET, true);
+    return Number(this.s.dv.getBigUint64(gprOff(r) + ORIGIN_OFFSET, true));
   }
 
   setReg(r: number, v: bigint, vbits = 0n, otag = 0): void {
     this.s.setGpr(r, v);
     this.s.dv.setBigUint64(gprOff(r) + SHADOW_OFFSET, vbits, true);
-    this.s.dv.setUint32(gprOff(r) + ORIGIN_OFFSET, otag, true);
+    this.s.dv.setBigUint64(gprOff(r) + ORIGIN_OFFSET, BigInt(otag), true);
   }
 }
 
@@ -162,12 +165,20 @@ describe('memcheck origins on lifted code', () => {
     assert.deepEqual(two.reports, [{ kind: 'cond', otag: HEAP_TAG, at: 0x1105 }]);
   });
 
-  it('a defined store clears the tag: a constant, and a register defined at run time', () => {
-    const setup = (w: World): void => { w.heapWord(BUF); w.setReg(RDX, BigInt(BUF)); w.setReg(RCX, 7n); };
-    // mov dword [rdx], 5; mov [rdx+4], ecx
-    const w = run(['c70205000000 894a04'], setup);
-    assert.equal(w.origins.get(BUF, 8), 0);
+  it('after a defined store no load sees the old tag; the next undefined store brings its own', () => {
+    const setup = (w: World): void => {
+      w.heapWord(BUF);
+      w.setReg(RDX, BigInt(BUF));
+      w.setReg(RCX, 7n);
+      w.setReg(RSI, 0n, 0xffn, STACK_TAG);
+    };
+    // mov dword [rdx], 5; mov [rdx+4], ecx; mov rax, [rdx]; cmp rax, 0; je
+    const w = run(['c70205000000 894a04 488b02 4883f800 7410'], setup);
     assert.equal(w.shadow.firstUndefined(BUF, 8), -1);
+    assert.deepEqual([w.reports, w.regTag(RAX), w.loadoCalls, w.storeoCalls], [[], 0, 0, 0]);
+    // mov dword [rdx], 5; mov [rdx], esi; mov eax, [rdx]; cmp eax, 0; je
+    const again = run(['c70205000000 8932 8b02 83f800 7410'], setup);
+    assert.deepEqual(again.reports, [{ kind: 'cond', otag: STACK_TAG, at: 0x100d }]);
   });
 
   it('a defined byte stored into an undefined word keeps the word tag for its undefined bytes', () => {
@@ -204,26 +215,23 @@ describe('memcheck origins on lifted code', () => {
     assert.deepEqual(alone.reports, [{ kind: 'cond', otag: STACK_TAG, at: 0x1006 }]);
   });
 
-  it('defined loads do not call mc_loado and give no tag', () => {
-    // mov eax, [rbx]; mov [rdx], eax (BUF tagged, then overwritten by defined data)
-    const w = run(['8b03 8902'], (w) => { w.setReg(RBX, BigInt(HEAP)); w.setReg(RDX, BigInt(BUF)); w.heapWord(BUF); });
-    assert.equal(w.loadoCalls, 0);
-    assert.equal(w.regTag(RAX), 0);
-    assert.equal(w.origins.get(BUF, 4), 0);
+  it('defined loads and stores call no origin helper and give no tag', () => {
+    // mov eax, [rbx]; mov [rdx], eax
+    const w = run(['8b03 8902'], (w) => { w.setReg(RBX, BigInt(HEAP)); w.setReg(RDX, BigInt(BUF)); });
+    assert.deepEqual([w.loadoCalls, w.storeoCalls, w.regTag(RAX)], [0, 0, 0]);
   });
 });
 
 describe('memcheck origins: the code it costs', () => {
   const originCode = (ir: IRSB): string[] => ppIRSB(ir).split('\n').filter((l) => /origin\.|mc_loado|mc_storeo/.test(l));
 
-  it('values defined by construction get no otag code (only the store that clears stale tags)', () => {
+  it('values defined by construction get no otag code', () => {
     // mov rax, 5; add rax, 1; mov [rdx], rax; cmp rax, 2; jl
     const { opt } = instrument(lift('48c7c005000000 4883c001 488902 4883f802 7c10'));
     const text = ppIRSB(opt);
     // The only otag read is the address register's, for its check; every otag written is 0.
-    assert.ok(!/GET:I32\(origin\.(?!rdx)|ITE|CmpLTU|mc_loado|mc_cond_fail/.test(text), text);
-    assert.match(text, /mc_storeo\(t\d+, 0x8:I64, 0x0:I32\)/);
-    assert.ok(originCode(opt).every((l) => /= 0x0:I32$|mc_storeo|GET:I32\(origin\.rdx\)/.test(l)), text);
+    assert.ok(!/GET:I64\(origin\.(?!rdx)|ITE|CmpLTU|mc_loado|mc_storeo|mc_cond_fail/.test(text), text);
+    assert.ok(originCode(opt).every((l) => /= 0x0:I64$|GET:I64\(origin\.rdx\)/.test(l)), text);
   });
 
   it('without origins the IR is exactly what it was: no origin statements, checks without an otag', () => {
