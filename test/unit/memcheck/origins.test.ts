@@ -10,7 +10,7 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { compileBlock } from '../../../engine/jit/codegen';
-import { gprOff, GUEST_STATE_SIZE, GuestState, ORIGIN_OFFSET, SHADOW_OFFSET } from '../../../engine/jit/guest-state';
+import { gprOff, GUEST_STATE_SIZE, GuestState, ORIGIN_OFFSET, SHADOW_OFFSET, xmmOff } from '../../../engine/jit/guest-state';
 import { DirtyFn, InterpEnv, interpret } from '../../../engine/jit/interp';
 import { IRSB } from '../../../engine/jit/ir';
 import { checkIRSB } from '../../../engine/jit/ir-check';
@@ -262,15 +262,7 @@ describe('memcheck origins: the code it costs', () => {
   it('with everything defined, origins leave concrete results alone, report nothing and keep every otag 0', () => {
     const g = new Gen(rng(32));
     for (let n = 0; n < 200; n++) {
-      const parts: Uint8Array[] = [];
-      let at = 0x1000;
-      for (let k = 0; k < 1 + g.int(6); k++) {
-        const x = g.insn(at, (i) => !NOT_STRAIGHT.has(i.mnem) && !i.ops.some((o) => o.k === 'mem')
-          && !['push', 'pop', 'leave', 'pushf', 'movs', 'stos', 'lods', 'cmps', 'scas', 'div', 'idiv'].includes(i.mnem));
-        parts.push(x.bytes);
-        at += x.bytes.length;
-      }
-      const sb = lift(Buffer.concat(parts).toString('hex'));
+      const sb = lift(registerCode(g, false));
       const init = g.state();
       const plain = init.clone();
       interpret(sb, plain, { mem: new Bytes(), dirty: {} });
@@ -283,3 +275,52 @@ describe('memcheck origins: the code it costs', () => {
     }
   });
 });
+
+describe('memcheck origins: no origin is lost', () => {
+  it('with undefined inputs all of tag T, every report names T and every register ends with tag 0 or T', () => {
+    const g = new Gen(rng(33));
+    let reports = 0;
+    for (let n = 0; n < 300; n++) {
+      const hex = registerCode(g, true);
+      const init = g.state();
+      // One to three general registers (not rsp) or xmm registers get undefined bits and tag T.
+      const regs = Array.from({ length: 1 + g.int(3) }, () => ({ reg: g.int(31), lo: g.u64() | 1n, hi: g.u64() }));
+      const w = run([hex, ...CHECK_EVERY_REGISTER], (w) => {
+        w.s.bytes.set(init.bytes.subarray(0, GUEST_STATE_SIZE));
+        for (const { reg, lo, hi } of regs) {
+          const off = reg < 15 ? gprOff(reg < RSP ? reg : reg + 1) : xmmOff(reg - 15);
+          w.s.dv.setBigUint64(off + SHADOW_OFFSET, lo, true);
+          if (reg >= 15) w.s.dv.setBigUint64(off + 8 + SHADOW_OFFSET, hi, true);
+          w.s.dv.setBigUint64(off + ORIGIN_OFFSET, BigInt(HEAP_TAG), true);
+        }
+      });
+      const where = `${hex} with registers ${regs.map((r) => r.reg).join(', ')} (gpr 0-14 without rsp, then xmm):\n${ppIRSB(instrument(lift(hex)).opt)}`;
+      for (const r of w.reports) assert.equal(r.otag, HEAP_TAG, where);
+      for (let o = ORIGIN_OFFSET; o < ORIGIN_OFFSET + GUEST_STATE_SIZE; o += 8) {
+        assert.ok([0n, BigInt(HEAP_TAG)].includes(w.s.dv.getBigUint64(o, true)), where);
+      }
+      reports += w.reports.length;
+    }
+    assert.ok(reports > 400, `only ${reports} reports: the test would prove little`);
+  });
+});
+
+/** Blocks that branch on each register (test r, r; jz), xmm registers through rax (movq rax, xmmN). */
+const CHECK_EVERY_REGISTER: readonly string[] = [
+  ...Array.from({ length: 16 }, (_, r) => r).filter((r) => r !== RSP)
+    .map((r) => `${r < 8 ? '48' : '4d'}85${(0xc0 + (r & 7) * 9).toString(16)} 7400`),
+  ...Array.from({ length: 16 }, (_, x) => `66${x < 8 ? '48' : '4c'}0f7e${(0xc0 + (x & 7) * 8).toString(16)} 4885c0 7400`),
+];
+
+/** Random register-only code (no memory operands, no stack); with jcc allowed, a block may end in a check. */
+function registerCode(g: Gen, jcc: boolean): string {
+  const parts: Uint8Array[] = [];
+  let at = 0x1000;
+  for (let k = 0; k < 1 + g.int(6); k++) {
+    const x = g.insn(at, (i) => (!NOT_STRAIGHT.has(i.mnem) || (jcc && i.mnem === 'jcc')) && !i.ops.some((o) => o.k === 'mem')
+      && !['push', 'pop', 'leave', 'pushf', 'movs', 'stos', 'lods', 'cmps', 'scas', 'div', 'idiv'].includes(i.mnem));
+    parts.push(x.bytes);
+    at += x.bytes.length;
+  }
+  return Buffer.concat(parts).toString('hex');
+}
