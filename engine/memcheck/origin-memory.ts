@@ -13,9 +13,9 @@
  * instrumented load asks only then), which decides partial writes:
  * - a nonzero tag written over part of a word takes the whole word (the newest undefined bytes
  *   name it);
- * - a zero tag (defined data, or no origin) clears only words it covers completely: the other
- *   bytes of a partly written word may still be undefined, and the bytes just written are
- *   defined, so their tag is never asked for.
+ * - a zero tag (a range made defined, or undefined data of unknown origin) clears only words it
+ *   covers completely: the other bytes of a partly written word may still be undefined with a
+ *   known origin, which is worth more than none.
  *
  * Addresses are Numbers up to 2^47: chunk numbers come from division, never 32-bit operators.
  */
