@@ -7,8 +7,16 @@
  * in VEX; the direction flag as +1/-1 (DFLAG) so that string instructions step by DFLAG×size;
  * the remaining bits of RFLAGS (bit 1, IF, AC, ID…) are kept verbatim in RFLAGS_OTHER.
  *
- * The buffer is twice GUEST_STATE_SIZE: the second half is the shadow state a tool may use
- * (memcheck's V bits sit at offset + SHADOW_OFFSET, as VEX lays out its shadow areas).
+ * The buffer is three times GUEST_STATE_SIZE, as VEX lays out its shadow areas: the guest state,
+ * then the shadow state a tool may use (memcheck's V bits of offset o at o + SHADOW_OFFSET), then
+ * a second shadow area (memcheck's origin tags with --track-origins=yes).
+ *
+ * Origin area: one otag per register, not per byte, as memcheck keeps it (precision per byte
+ * would cost a Max per access for values that are rarely undefined). A slot is 8 bytes of guest
+ * state (a general register, a flag-thunk word, RIP…) or a whole xmm register (16 bytes); its
+ * otag (a 32-bit number) is held as a 64-bit value at the slot's offset + ORIGIN_OFFSET, which
+ * generated code reads and writes as one BigUint64Array element (xmm slots leave their upper 8
+ * bytes unused). The area mirrors the state's offsets, so the IR printer names them alike.
  */
 
 /** Guest register numbers in hardware encoding order. */
@@ -38,6 +46,29 @@ export const OFF = {
 export const GUEST_STATE_SIZE = 512;
 /** Where a tool's shadow of offset o lives: o + SHADOW_OFFSET. */
 export const SHADOW_OFFSET = GUEST_STATE_SIZE;
+/** Start of the origin-tag area (the second shadow); see originSlots. */
+export const ORIGIN_OFFSET = 2 * GUEST_STATE_SIZE;
+/** Bytes of the whole buffer: state, shadow, origin tags. */
+export const GUEST_STATE_BUFFER_SIZE = 3 * GUEST_STATE_SIZE;
+
+/** One origin-tag slot an access touches: where its otag lives, and whether the access covers it all. */
+export interface OriginSlot {
+  readonly off: number;
+  readonly full: boolean;
+}
+
+/** The origin slots [off, off+len) of the guest state touches (usually one). */
+export function originSlots(off: number, len: number): OriginSlot[] {
+  const out: OriginSlot[] = [];
+  for (let o = off; o < off + len;) {
+    const inXmm = o >= OFF.XMM && o < OFF.XMM + 256;
+    const base = inXmm ? o - ((o - OFF.XMM) & 15) : o & ~7;
+    const end = base + (inXmm ? 16 : 8);
+    out.push({ off: base + ORIGIN_OFFSET, full: base >= off && end <= off + len });
+    o = end;
+  }
+  return out;
+}
 
 /** Offset of a general register by encoding (0 = rax … 15 = r15). */
 export const gprOff = (r: number): number => OFF.GPR + 8 * r;
@@ -55,8 +86,8 @@ export const RDI = 7;
 
 /** The name of a guest state offset, for printing IR ("rax", "cc_op", "xmm3+8"…). */
 export function offName(off: number): string {
-  const shadow = off >= SHADOW_OFFSET ? 'shadow.' : '';
-  const o = off % SHADOW_OFFSET;
+  const shadow = off >= ORIGIN_OFFSET ? 'origin.' : off >= SHADOW_OFFSET ? 'shadow.' : '';
+  const o = off % GUEST_STATE_SIZE;
   let name: string;
   if (o < OFF.RIP) name = GPR_NAMES[o >> 3] + (o % 8 ? `+${o % 8}` : '');
   else if (o >= OFF.XMM && o < OFF.XMM + 256) name = `xmm${(o - OFF.XMM) >> 4}` + ((o - OFF.XMM) % 16 ? `+${(o - OFF.XMM) % 16}` : '');
@@ -76,7 +107,7 @@ export class GuestState {
   readonly bytes: Uint8Array;
 
   constructor() {
-    this.buf = new ArrayBuffer(2 * GUEST_STATE_SIZE);
+    this.buf = new ArrayBuffer(GUEST_STATE_BUFFER_SIZE);
     this.dv = new DataView(this.buf);
     this.u64 = new BigUint64Array(this.buf);
     this.bytes = new Uint8Array(this.buf);
@@ -106,7 +137,7 @@ export class GuestState {
     return this.bytes.subarray(xmmOff(r), xmmOff(r) + 16);
   }
 
-  /** A copy of this state (guest and shadow halves). */
+  /** A copy of this state (guest state and both shadow areas). */
   clone(): GuestState {
     const s = new GuestState();
     s.bytes.set(this.bytes);

@@ -10,9 +10,14 @@
  * - Checks, each a guarded call that fires only when the checked value has undefined bits:
  *   the guard of a conditional exit (`mc_cond_fail`: "Conditional jump or move depends on
  *   uninitialised value(s)"), load and store addresses and the target of an indirect jump
- *   (`mc_value_fail(size)`: "Use of uninitialised value of size N"). As in memcheck, a value
+ *   (`mc_value_fail(size)`: "Use of uninitialised value of size N"). With `origins`, each
+ *   check also gets the otag of the value (origins.ts): `mc_cond_fail(otag)`,
+ *   `mc_value_fail(size, otag)`. As in memcheck, a value
  *   complained about is treated as defined afterwards in the block, so one bad value gives one
  *   report. Copies of undefined data are never checked.
+ * - With `origins` (--track-origins=yes), every value also gets an origin tag, kept in a third
+ *   area of the guest state and in memory through `mc_loado`/`mc_storeo` (origins.ts). Without
+ *   it, the output is exactly what it was before origins existed.
  * - The exits the lifter adds for CPU traps (a divide error, a misaligned SSE access) are not
  *   program conditions: on real hardware they are the trap itself, so they are not checked.
  *
@@ -26,6 +31,7 @@ import {
   Atom, atomTy, BinopE, binopResultTy, Expr, IRBuilder, IRSB, JumpKind, Ty, tyBytes,
 } from '../../jit/ir';
 import { Shadow } from './combinators';
+import { MC_ORIGIN_DIRTY, OriginPass, OTAG_TY } from './origins';
 import { BINOP_RULES, CONV_RULES, UNOP_RULES } from './rules';
 
 /** The helpers the instrumented code calls, with their signatures (for the IR checker). */
@@ -42,6 +48,7 @@ export const MC_DIRTY = {
   spChange: 'mc_sp_change',
   /** (rsp) — a call or return: the ABI's red zone below rsp holds nothing defined (trackSp). */
   redzoneUndefined: 'mc_redzone_undefined',
+  ...MC_ORIGIN_DIRTY,
 } as const;
 
 export const MC_DIRTY_SIGNATURES: Readonly<Record<string, { args: readonly Ty[]; ret?: Ty }>> = {
@@ -51,6 +58,15 @@ export const MC_DIRTY_SIGNATURES: Readonly<Record<string, { args: readonly Ty[];
   [MC_DIRTY.valueFail]: { args: [Ty.I64] },
   [MC_DIRTY.spChange]: { args: [Ty.I64, Ty.I64] },
   [MC_DIRTY.redzoneUndefined]: { args: [Ty.I64] },
+};
+
+/** The signatures with `origins`: the checks take the otag, and the origin helpers are added. */
+export const MC_ORIGIN_DIRTY_SIGNATURES: Readonly<Record<string, { args: readonly Ty[]; ret?: Ty }>> = {
+  ...MC_DIRTY_SIGNATURES,
+  [MC_DIRTY.condFail]: { args: [OTAG_TY] },
+  [MC_DIRTY.valueFail]: { args: [Ty.I64, OTAG_TY] },
+  [MC_DIRTY.loadO]: { args: [Ty.I64, Ty.I64], ret: OTAG_TY },
+  [MC_DIRTY.storeO]: { args: [Ty.I64, Ty.I64, OTAG_TY] },
 };
 
 export interface McInstrumentOptions {
@@ -64,6 +80,8 @@ export interface McInstrumentOptions {
    * a new frame becomes undefined and a popped one unaddressable, as memcheck tracks the stack.
    */
   readonly trackSp?: boolean;
+  /** Origin tracking (--track-origins=yes): otags beside the V bits; see origins.ts. */
+  readonly origins?: boolean;
 }
 
 const RSP_OFF = gprOff(RSP);
@@ -83,8 +101,14 @@ class Instrumenter {
   private readonly value = new Map<number, Atom>();
   /** Original temporary → its V bits. */
   private readonly vbits = new Map<number, Atom>();
+  /** The origin half, with `origins` only (without it the output is as if it did not exist). */
+  private readonly og: OriginPass | undefined;
 
-  constructor(private readonly sb: IRSB, private readonly opts: McInstrumentOptions) {}
+  constructor(private readonly sb: IRSB, private readonly opts: McInstrumentOptions) {
+    this.og = opts.origins
+      ? new OriginPass(this.b, this.sh, { O: (a) => this.O(a), V: (a) => this.V(a), ty: (a) => this.tyOf(a) })
+      : undefined;
+  }
 
   private tyOf(a: Atom): Ty {
     return atomTy(this.sb.tyenv, a);
@@ -109,6 +133,7 @@ class Instrumenter {
           break;
         case 'wrtmp': {
           const v = this.exprVbits(st.e);
+          this.og?.assign(st.t, st.e, v);
           this.value.set(st.t, b.assign(this.copyExpr(st.e)));
           this.vbits.set(st.t, v);
           break;
@@ -118,12 +143,14 @@ class Instrumenter {
             b.dirty(MC_DIRTY.spChange, [b.get(RSP_OFF, Ty.I64), this.O(st.a)]);
           }
           b.put(st.off + SHADOW_OFFSET, this.V(st.a));
+          this.og?.put(st.off, st.a);
           b.put(st.off, this.O(st.a));
           break;
         case 'store': {
           this.complain(st.addr, 'value');
           const size = tyBytes(this.tyOf(st.data));
           b.dirty(MC_DIRTY.storeV, [this.O(st.addr), b.c(Ty.I64, size), this.V(st.data)]);
+          this.og?.store(st.addr, st.data);
           b.store(this.O(st.addr), this.O(st.data));
           break;
         }
@@ -136,7 +163,9 @@ class Instrumenter {
           const r = b.dirty(st.fn, st.args.map((a) => this.O(a)), st.ty, st.guard && this.O(st.guard));
           if (st.t !== undefined && r) {
             this.value.set(st.t, r);
-            this.vbits.set(st.t, this.sh.lazy(st.args.map((a) => this.V(a)), st.ty!));
+            const v = this.sh.lazy(st.args.map((a) => this.V(a)), st.ty!);
+            this.vbits.set(st.t, v);
+            this.og?.assignCall(st.t, st.args, v);
           }
           break;
         }
@@ -160,9 +189,11 @@ class Instrumenter {
     if (v.tag === 'const' && v.v === 0n) return;
     const { b } = this;
     const bad = this.sh.pcast(v, Ty.I1);
-    if (kind === 'cond') b.dirty(MC_DIRTY.condFail, [], undefined, bad);
-    else b.dirty(MC_DIRTY.valueFail, [b.c(Ty.I64, tyBytes(this.tyOf(a)))], undefined, bad);
+    const otag = this.og ? [this.og.B(a)] : [];
+    if (kind === 'cond') b.dirty(MC_DIRTY.condFail, otag, undefined, bad);
+    else b.dirty(MC_DIRTY.valueFail, [b.c(Ty.I64, tyBytes(this.tyOf(a))), ...otag], undefined, bad);
     this.vbits.set(a.t, this.sh.defined(this.tyOf(a)));
+    this.og?.forget(a.t);
   }
 
   /** The original expression over the new block's atoms. */
