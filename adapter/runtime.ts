@@ -173,8 +173,7 @@ export class UnigrindRuntime extends EventEmitter {
    */
   private watchInstructions(): void {
     const proc = this.proc;
-    proc.uc.hook_add(UC_HOOK_CODE, (_uc: unknown, address: number | bigint) => {
-      const pc = Number(address);
+    const check = (pc: number): void => {
       let stop = this.stopSoon;
       this.stopSoon = false;
       // A breakpoint here still counts when an error stops here too: the stop shows both in turn.
@@ -185,7 +184,10 @@ export class UnigrindRuntime extends EventEmitter {
         stop = true;
       }
       if (stop) proc.requestStop('instruction hook');
-    }, 1, 0);
+    };
+    // On the translator the same check runs before each instruction it executes.
+    if (proc.jit) proc.jit.watch = check;
+    else proc.uc.hook_add(UC_HOOK_CODE, (_uc: unknown, address: number | bigint) => check(Number(address)), 1, 0);
   }
 
   private debug(): DebugInfo {

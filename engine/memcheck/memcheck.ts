@@ -26,6 +26,7 @@ import { searchLeaks, lossRecords, LeakHeuristic, LossRecord, RootRange, vtableD
 import { LeakHistory } from './leak-history';
 import { memcheckClientRequest } from './client-requests';
 import { memcheckJitTool, TranslatedCheckOptions } from './translated-checks';
+import { describeOtag, OriginMemory, OriginTags } from './origin-memory';
 
 /** Name shown as the object of replaced functions' frames (matches suppressions written for Valgrind's preload library). */
 export const PRELOAD_OBJ = 'unigrind:vgpreload_memcheck-amd64-linux.so';
@@ -71,6 +72,8 @@ export class Memcheck implements SyscallObserver, MallocChecker, StrMemChecker {
   private redirector: Redirector | undefined;
   /** Replaced-function name per entry address, for the top frame of reports. */
   private readonly entryNames = new Map<number, string>();
+  /** --track-origins=yes (on the translator): where undefined bytes were created. */
+  origins: { readonly mem: OriginMemory; readonly tags: OriginTags<ExeContext> } | undefined;
 
   constructor(readonly proc: GuestProcess, readonly errors: ErrorManager, readonly opts: MemcheckOptions) {
     this.contexts = new ExeContexts(proc, opts.numCallers);
@@ -101,7 +104,8 @@ export class Memcheck implements SyscallObserver, MallocChecker, StrMemChecker {
   }
 
   /** Hooks memcheck into the process; call before the guest runs. With jit, guest code runs on the translator, instrumented. */
-  attach(jit = false, jitOpts: TranslatedCheckOptions = { undefValueErrors: true, exactCmpEq: false }): void {
+  attach(jit = false, jitOpts: TranslatedCheckOptions = { undefValueErrors: true, exactCmpEq: false, trackOrigins: false }): void {
+    if (jit && jitOpts.trackOrigins) this.origins = { mem: new OriginMemory(), tags: new OriginTags<ExeContext>() };
     const { proc, shadow } = this;
     for (const r of proc.mem.list()) shadow.makeDefined(r.start, r.end - r.start);
     proc.mem.listen({
@@ -208,7 +212,7 @@ export class Memcheck implements SyscallObserver, MallocChecker, StrMemChecker {
       return;
     }
     const undef = this.shadow.firstUndefined(addr, len);
-    if (undef >= 0) this.report(R.syscallParamMemory(what, false, this.common(this.here(), undef)));
+    if (undef >= 0) this.report(R.syscallParamMemory(what, false, this.withOrigin(this.common(this.here(), undef), this.origins?.mem.get(undef, 1))));
   }
 
   /** The kernel wrote [addr, addr+len). */
@@ -220,7 +224,9 @@ export class Memcheck implements SyscallObserver, MallocChecker, StrMemChecker {
 
   alloc(call: RedirectCall, size: number, align: number, family: AllocFamily, zeroed: boolean): number {
     const kind: AllocKind = align > 16 && family === 'malloc' ? 'memalign' : family;
-    const b = this.heap.alloc(size, align, kind, this.callContext(call), zeroed);
+    const ctx = this.callContext(call);
+    const b = this.heap.alloc(size, align, kind, ctx, zeroed);
+    if (b && !zeroed && this.origins) this.origins.mem.set(b.start, size, this.origins.tags.tag('heap', ctx));
     return b ? b.start : 0;
   }
 
@@ -253,6 +259,10 @@ export class Memcheck implements SyscallObserver, MallocChecker, StrMemChecker {
     const n = Math.min(old.size, size);
     this.proc.mem.write(b.start, this.proc.mem.read(addr, n));
     this.shadow.copy(addr, b.start, n);
+    if (this.origins) {
+      this.origins.mem.set(b.start, size, this.origins.tags.tag('heap', ctx));
+      this.origins.mem.copy(addr, b.start, n);
+    }
     this.heap.free(addr, ctx);
     return b.start;
   }
@@ -290,6 +300,7 @@ export class Memcheck implements SyscallObserver, MallocChecker, StrMemChecker {
 
   copyDefinedness(src: number, dst: number, len: number): void {
     this.shadow.copy(src, dst, len);
+    this.origins?.mem.copy(src, dst, len);
     // Bytes that were unaddressable at the source arrive defined (the copy itself was reported).
     this.shadow.makeDefinedIfNoAccess(dst, len);
   }
@@ -303,7 +314,7 @@ export class Memcheck implements SyscallObserver, MallocChecker, StrMemChecker {
     let from = addr;
     const end = addr + len;
     for (let bad = this.shadow.firstUndefined(from, end - from); bad >= 0 && bad < end; bad = this.shadow.firstUndefined(from, end - from)) {
-      this.report(R.uninitCondition(this.common(this.framesOf(this.callContext(call)))));
+      this.report(R.uninitCondition(this.withOrigin(this.common(this.framesOf(this.callContext(call))), this.origins?.mem.get(bad, 1))));
       from = bad + 1;
       if (from >= end) break;
     }
@@ -360,6 +371,14 @@ export class Memcheck implements SyscallObserver, MallocChecker, StrMemChecker {
 
   private threadSp(t: GuestProcess['threads'][number]): number {
     return t.ctx ? Number(this.proc.uc.context_reg_read(t.ctx, X86.RSP)) : 0;
+  }
+
+  /** Adds the origin line of an undefined value with tag otag (--track-origins=yes), when known. */
+  withOrigin(c: R.Common, otag: bigint | number | undefined): R.Common {
+    if (!this.origins || otag === undefined) return c;
+    const aux = describeOtag(this.origins.tags, Number(otag), (ctx) => this.framesOf(ctx));
+    if (aux) c.aux = [...(c.aux ?? []), aux];
+    return c;
   }
 
   /** Passes a record to the error manager. */

@@ -211,7 +211,8 @@ export function strMemReplacements(c: StrMemChecker): Replacement[] {
       },
     })),
     ...(['strcmp', 'strncmp', 'strcasecmp', 'strncasecmp'] as const).map((name): Replacement => ({
-      name, symbols: [name, `__${name}`],
+      // The locale variants (strcasecmp_l, …) compare the same way; their extra argument is the locale.
+      name, symbols: name.includes('case') ? [name, `__${name}`, `${name}_l`, `__${name}_l`] : [name, `__${name}`],
       run: (call) => {
         const a = call.num(0);
         const b = call.num(1);
@@ -234,12 +235,16 @@ export function strMemReplacements(c: StrMemChecker): Replacement[] {
           if (x !== y || x === 0) {
             c.read(call, a, i + 1);
             c.read(call, b, i + 1);
+            c.branchesOn(call, a, i + 1);
+            c.branchesOn(call, b, i + 1);
             return x - y;
           }
         }
         if (max > 0) {
           c.read(call, a, max);
           c.read(call, b, max);
+          c.branchesOn(call, a, max);
+          c.branchesOn(call, b, max);
         }
         return 0;
       },

@@ -8,11 +8,12 @@
  */
 import { SYSCALL_TABLE } from '../kernel/syscall-table';
 import type { SyscallDecl } from '../kernel/syscall-decl';
-import { GuestState, gprOff, OFF, SHADOW_OFFSET } from '../jit/guest-state';
+import { GuestState, gprOff, OFF, ORIGIN_OFFSET, SHADOW_OFFSET } from '../jit/guest-state';
 import type { DirtyFn } from '../jit/interp';
 import type { JitExecutor, JitTool } from '../process/jit-executor';
 import * as R from '../errors/records';
 import { instrumentMemcheck, MC_DIRTY } from './vbits';
+import { MC_ORIGIN_DIRTY } from './vbits/origins';
 import type { Memcheck } from './memcheck';
 
 /** amd64's red zone below the stack pointer, addressable (Valgrind's VG_STACK_REDZONE_SZB). */
@@ -29,11 +30,28 @@ export interface TranslatedCheckOptions {
   readonly undefValueErrors: boolean;
   /** --expensive-definedness-checks=yes: exact equality comparisons. */
   readonly exactCmpEq: boolean;
+  /** --track-origins=yes: undefined values carry where they were created. */
+  readonly trackOrigins: boolean;
 }
 
 /** Memcheck's part of the translator: instrumentation, helpers and register-change hooks. */
 export function memcheckJitTool(mc: Memcheck, opts: TranslatedCheckOptions, jit: () => JitExecutor | undefined): JitTool {
   const { shadow } = mc;
+  const origins = mc.origins;
+  /** Stack-allocation otags by the address of the instruction that moved the stack pointer. */
+  const stackTags = new Map<number, number>();
+  const stackTag = (ia: number): number => {
+    let t = stackTags.get(ia);
+    if (t === undefined && origins) {
+      t = origins.tags.tag('stack', mc.contexts.intern([ia]));
+      stackTags.set(ia, t);
+    }
+    return t ?? 0;
+  };
+  const newStack = (from: number, len: number, ia: number): void => {
+    shadow.makeUndefined(from, len);
+    if (origins) origins.mem.set(from, len, stackTag(ia));
+  };
   const here = (ia: number): void => jit()?.materialize(ia);
   const access = (write: boolean, addr: number, size: number, ia: number): void => {
     here(ia);
@@ -65,27 +83,40 @@ export function memcheckJitTool(mc: Memcheck, opts: TranslatedCheckOptions, jit:
   const dirty: Record<string, DirtyFn> = {
     [MC_DIRTY.loadV]: loadV,
     [MC_DIRTY.storeV]: storeV,
-    [MC_DIRTY.condFail]: (_args, ia) => {
+    [MC_DIRTY.condFail]: ([otag], ia) => {
       here(ia);
-      mc.report(R.uninitCondition(mc.common(mc.here())));
+      mc.report(R.uninitCondition(mc.withOrigin(mc.common(mc.here()), otag)));
       return undefined;
     },
-    [MC_DIRTY.valueFail]: ([size], ia) => {
+    [MC_DIRTY.valueFail]: ([size, otag], ia) => {
       here(ia);
-      mc.report(R.uninitValue(Number(size), mc.common(mc.here())));
+      mc.report(R.uninitValue(Number(size), mc.withOrigin(mc.common(mc.here()), otag)));
       return undefined;
     },
-    [MC_DIRTY.redzoneUndefined]: ([sp]) => {
-      shadow.makeUndefined(Number(sp) - REDZONE, REDZONE);
+    [MC_ORIGIN_DIRTY.loadO]: ([a, sz]) => BigInt(origins ? origins.mem.get(Number(a), Number(sz)) : 0),
+    [MC_ORIGIN_DIRTY.storeO]: ([a, sz, otag]) => {
+      origins?.mem.set(Number(a), Number(sz), Number(otag));
       return undefined;
     },
-    [MC_DIRTY.spChange]: ([o, n]) => {
-      stackMoved(mc, Number(o), Number(n));
+    [MC_DIRTY.redzoneUndefined]: ([sp, next]) => {
+      // Its origin is where control goes: the callee's entry (or the return address), as VEX has it.
+      newStack(Number(sp) - REDZONE, REDZONE, Number(next));
+      return undefined;
+    },
+    [MC_DIRTY.spChange]: ([o, n], ia) => {
+      const oldSp = Number(o);
+      const newSp = Number(n);
+      // A new frame is undefined, a popped one dies; a larger move is a switch to another stack.
+      if (newSp < oldSp) {
+        if (oldSp - newSp <= MAX_STACKFRAME) newStack(newSp - REDZONE, oldSp - newSp, ia);
+      } else if (newSp > oldSp && newSp - oldSp <= MAX_STACKFRAME) {
+        shadow.makeNoAccess(oldSp - REDZONE, newSp - oldSp);
+      }
       return undefined;
     },
   };
   return {
-    instrument: (sb) => instrumentMemcheck(sb, { exactCmpEq: opts.exactCmpEq, trackSp: true }),
+    instrument: (sb) => instrumentMemcheck(sb, { exactCmpEq: opts.exactCmpEq, trackSp: true, origins: opts.trackOrigins && !!origins }),
     dirty,
     threadStarted: (_t, sp) => {
       // Everything below the red zone of the first stack pointer is dead.
@@ -97,23 +128,14 @@ export function memcheckJitTool(mc: Memcheck, opts: TranslatedCheckOptions, jit:
         // The engine pushed something (a signal frame, exit-time calls): it wrote those bytes.
         shadow.makeDefined(newSp, oldSp - newSp);
         shadow.makeUndefined(newSp - REDZONE, REDZONE);
-      } else {
-        stackMoved(mc, oldSp, newSp);
+      } else if (newSp > oldSp && newSp - oldSp <= MAX_STACKFRAME) {
+        shadow.makeNoAccess(oldSp - REDZONE, newSp - oldSp);
       }
     },
     beforeSyscall: (s) => {
       if (opts.undefValueErrors) checkSyscallRegisters(mc, s);
     },
   };
-}
-
-// A stack-pointer move by translated code: a new frame is undefined, a popped one dies.
-function stackMoved(mc: Memcheck, oldSp: number, newSp: number): void {
-  if (newSp < oldSp) {
-    if (oldSp - newSp <= MAX_STACKFRAME) mc.shadow.makeUndefined(newSp - REDZONE, oldSp - newSp);
-  } else if (newSp > oldSp && newSp - oldSp <= MAX_STACKFRAME) {
-    mc.shadow.makeNoAccess(oldSp - REDZONE, newSp - oldSp);
-  }
 }
 
 // "Syscall param write(fd) contains uninitialised byte(s)": the declared register arguments
@@ -127,7 +149,8 @@ function checkSyscallRegisters(mc: Memcheck, s: GuestState): void {
     const size = arg.kind === 'int' || arg.kind === 'uint' || arg.kind === 'fd' || arg.kind === 'dirfd' ? 4 : 8;
     const off = gprOff(ARG_REGS[i]) + SHADOW_OFFSET;
     if (s.bytes.subarray(off, off + size).some((b) => b !== 0)) {
-      mc.report(R.syscallParamRegister(`${decl.name}(${arg.name})`, mc.common(mc.here())));
+      const otag = s.u64[(gprOff(ARG_REGS[i]) + ORIGIN_OFFSET) >> 3];
+      mc.report(R.syscallParamRegister(`${decl.name}(${arg.name})`, mc.withOrigin(mc.common(mc.here()), otag)));
     }
   });
 }

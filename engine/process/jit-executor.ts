@@ -15,7 +15,7 @@ import { Unicorn } from '../cpu/unicorn';
 import { GPR_BY_ENCODING, X86 } from '../cpu/x86-const';
 import { cpuid } from '../cpu/cpuid';
 import { Dispatcher } from '../jit/dispatch';
-import { GuestState, OFF, RAX, RSP, SHADOW_OFFSET, gprOff, xmmOff } from '../jit/guest-state';
+import { GuestState, OFF, ORIGIN_OFFSET, RAX, RSP, SHADOW_OFFSET, gprOff, xmmOff } from '../jit/guest-state';
 import type { DirtyFn, InterpEnv } from '../jit/interp';
 import type { IRSB } from '../jit/ir';
 import { GuestMemoryFault, ViewMemory } from '../jit/memory';
@@ -90,6 +90,15 @@ export class JitExecutor {
   private readonly threads = new WeakMap<Thread, ThreadState>();
   /** The state being run, while translated code runs (helpers reporting errors look at it). */
   private running: ThreadState | undefined;
+  /**
+   * Called before every instruction when set (a debugger's breakpoints and steps, like a
+   * Unicorn code hook): guest code then runs in one-instruction blocks, so that a stop it asks
+   * for (requestStop) takes effect right before the instruction.
+   */
+  watch: ((pc: number) => void) | undefined;
+  /** Translations of one instruction each, for watched runs. */
+  private single: Dispatcher | undefined;
+  private readonly fetch: (a: number, len: number) => Uint8Array | undefined;
 
   constructor(private readonly host: JitHost, private readonly tool: JitTool = {}) {
     const mem = host.mem;
@@ -97,11 +106,12 @@ export class JitExecutor {
       readView: (a, len) => ((mem.find(a)?.perms ?? 0) & 1 ? mem.view(a, len) : undefined),
       writeView: (a, len) => ((mem.find(a)?.perms ?? 0) & 2 ? mem.view(a, len) : undefined),
     });
-    this.dispatcher = new Dispatcher((a, len) => {
+    this.fetch = (a, len) => {
       const r = mem.find(a);
       if (!r || !(r.perms & 4)) return undefined;
       return mem.view(a, Math.min(len, r.end - a));
-    }, { instrument: tool.instrument });
+    };
+    this.dispatcher = new Dispatcher(this.fetch, { instrument: tool.instrument });
     const engineHelpers: Record<string, DirtyFn> = {
       cpuid: ([leaf, sub]) => {
         const [a, b, c, d] = cpuid(Number(leaf), Number(sub));
@@ -120,6 +130,7 @@ export class JitExecutor {
   /** Guest code or page permissions changed in [start, end): drop translations and cached pages. */
   codeChanged(start: number, end: number): void {
     this.dispatcher.invalidate(start, end);
+    this.single?.invalidate(start, end);
     this.memory.invalidate();
   }
 
@@ -134,8 +145,19 @@ export class JitExecutor {
     try {
       for (;;) {
         let r;
+        let d = this.dispatcher;
+        let budget = BUDGET;
+        if (this.watch) {
+          this.single ??= new Dispatcher(this.fetch, { instrument: this.tool.instrument, maxInsns: 1 });
+          d = this.single;
+          budget = 1;
+          // The watcher looks at registers (a step-out compares stack pointers): give it the state.
+          this.syncOut(st);
+          this.watch(s.rip);
+          if (host.sliceOver()) return this.syncOut(st);
+        }
         try {
-          r = this.dispatcher.run(s, this.env, BUDGET);
+          r = d.run(s, this.env, budget);
         } catch (e) {
           if (!(e instanceof GuestMemoryFault)) throw e;
           // The lifter orders an instruction's register writes after its memory accesses: the
@@ -161,6 +183,7 @@ export class JitExecutor {
             this.syncIn(st);
             // The kernel's result is defined, even when it equals the syscall number it replaced.
             s.bytes.fill(0, gprOff(RAX) + SHADOW_OFFSET, gprOff(RAX) + SHADOW_OFFSET + 8);
+            s.bytes.fill(0, gprOff(RAX) + ORIGIN_OFFSET, gprOff(RAX) + ORIGIN_OFFSET + 8);
             if (stop || host.sliceOver()) return;
             break;
           }
@@ -186,7 +209,7 @@ export class JitExecutor {
       }
     } finally {
       this.running = undefined;
-      this.stats.translations = this.dispatcher.translations;
+      this.stats.translations = this.dispatcher.translations + (this.single?.translations ?? 0);
     }
   }
 
@@ -222,8 +245,10 @@ export class JitExecutor {
     const first = !st.out;
     const out = st.out ?? (st.out = new BigUint64Array(N_SLOTS));
     const oldSp = out[RSP];
+    // A register the engine set is defined and has no origin.
     const defined = (off: number, len: number): void => {
       s.bytes.fill(0, off + SHADOW_OFFSET, off + SHADOW_OFFSET + len);
+      s.bytes.fill(0, off + ORIGIN_OFFSET, off + ORIGIN_OFFSET + len);
     };
     for (let r = 0; r < N_GPR; r++) {
       const v = uc.reg_read(GPR_BY_ENCODING[r]);

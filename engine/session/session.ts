@@ -114,6 +114,7 @@ export class Session {
       });
       this.memcheck.attach(opts.jit as boolean, {
         undefValueErrors: opts['undef-value-errors'] as boolean, exactCmpEq: opts['expensive-definedness-checks'] === 'yes',
+        trackOrigins: opts['track-origins'] as boolean,
       });
       this.memcheck.onLeakCheckRequest = (r) => this.leakCheckRequested(r);
       // Valgrind's --run-libc-freeres=yes and --run-cxx-freeres=yes.

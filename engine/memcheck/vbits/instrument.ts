@@ -46,7 +46,7 @@ export const MC_DIRTY = {
   valueFail: 'mc_value_fail',
   /** (old rsp, new rsp) — the stack pointer moves (trackSp). */
   spChange: 'mc_sp_change',
-  /** (rsp) — a call or return: the ABI's red zone below rsp holds nothing defined (trackSp). */
+  /** (rsp, next pc) — a call or return: the ABI's red zone below rsp holds nothing defined (trackSp). */
   redzoneUndefined: 'mc_redzone_undefined',
   ...MC_ORIGIN_DIRTY,
 } as const;
@@ -57,7 +57,7 @@ export const MC_DIRTY_SIGNATURES: Readonly<Record<string, { args: readonly Ty[];
   [MC_DIRTY.condFail]: { args: [] },
   [MC_DIRTY.valueFail]: { args: [Ty.I64] },
   [MC_DIRTY.spChange]: { args: [Ty.I64, Ty.I64] },
-  [MC_DIRTY.redzoneUndefined]: { args: [Ty.I64] },
+  [MC_DIRTY.redzoneUndefined]: { args: [Ty.I64, Ty.I64] },
 };
 
 /** The signatures with `origins`: the checks take the otag, and the origin helpers are added. */
@@ -175,7 +175,7 @@ class Instrumenter {
     this.complain(sb.next, 'value');
     // The callee (or, after a return, the next call) owns the red zone: whatever it holds is
     // garbage to the code that runs next (VEX's AbiHint at call and ret).
-    if (this.opts.trackSp && (sb.jk === 'Call' || sb.jk === 'Ret')) b.dirty(MC_DIRTY.redzoneUndefined, [b.get(RSP_OFF, Ty.I64)]);
+    if (this.opts.trackSp && (sb.jk === 'Call' || sb.jk === 'Ret')) b.dirty(MC_DIRTY.redzoneUndefined, [b.get(RSP_OFF, Ty.I64), this.O(sb.next)]);
     return b.finish(sb.addr, this.O(sb.next), sb.jk, sb.insns, sb.len);
   }
 
