@@ -61,7 +61,7 @@ export const OPTION_TABLE: Record<string, OptionSpec> = {
   'show-mismatched-frees': { kind: 'bool', default: true, help: 'show frees that don\'t match the allocator' },
   'redzone-size': { kind: 'int', default: 16, help: 'minimum size of redzones around heap blocks' },
   // unigrind
-  jit: { kind: 'bool', default: true, help: 'run guest code on the translator (x86-64 → IR → JS); no: on Unicorn alone' },
+  jit: { kind: 'bool', default: true, help: 'memcheck: run guest code on the translator (x86-64 → IR → JS), which tracks definedness; no: on Unicorn alone, without undefined-value errors (--tool=none uses Unicorn unless --jit=yes is given)' },
   xen: { kind: { enum: ['sim', 'host'] }, default: 'sim', help: 'Xen hypercalls: simulated hypervisor or the real /dev/xen/privcmd' },
   'xen-config': { kind: 'string', default: '', help: 'JSON description of the simulated Xen host' },
   'xen-coverage': { kind: 'bool', default: false, help: 'print the table of hypercalls, sub-ops and versions covered, and exit' },

@@ -119,7 +119,8 @@ export class Session {
       this.memcheck.onLeakCheckRequest = (r) => this.leakCheckRequested(r);
       // Valgrind's --run-libc-freeres=yes and --run-cxx-freeres=yes.
       this.proc.freeresNames = ['__libc_freeres', '_ZN9__gnu_cxx9__freeresEv'];
-    } else if (opts.jit as boolean) {
+    } else if (toolArgs.includes('--jit=yes')) {
+      // Without definedness to track, Unicorn alone runs faster: the translator only when asked for.
       this.proc.enableJit();
     }
     this.text.attach(this.manager);
