@@ -56,6 +56,8 @@ export function compileBlock(sb: IRSB): CompiledBlock {
     if (s.tag === 'exit') exits.push({ next: s.dst, jk: s.jk, insnAddr: ia });
   }
   const lastInsn = ia;
+  // A block that ends in a jump to a constant address leaves the same way every time.
+  const fallThrough: BlockExit | undefined = sb.next.tag === 'const' ? { next: Number(sb.next.v), jk: sb.jk, insnAddr: lastInsn } : undefined;
   const K: Runtime = { unop: evalUnop, binop: evalBinop, conv: evalConv, helpers: HELPER_FNS, ia: 0 };
   return (s, env) => {
     let k: number;
@@ -68,7 +70,8 @@ export function compileBlock(sb: IRSB): CompiledBlock {
       }
       throw e;
     }
-    return k >= 0 ? exits[k] : { next: Number(s.u64[RIP_SLOT]), jk: sb.jk, insnAddr: lastInsn };
+    if (k >= 0) return exits[k];
+    return fallThrough ?? { next: Number(s.u64[RIP_SLOT]), jk: sb.jk, insnAddr: lastInsn };
   };
 }
 
@@ -120,7 +123,7 @@ class Gen {
         L.push(`if (${this.atom(s.guard)} !== 0n) { u64[${RIP_SLOT}] = ${s.dst}n; return ${this.exitNo++}; }`);
         return;
       case 'dirty': {
-        const call = `dirty[${JSON.stringify(s.fn)}]([${s.args.map((a) => this.atom(a)).join(', ')}], K.ia)`;
+        const call = `dirty[${JSON.stringify(s.fn)}](${['K.ia', ...s.args.map((a) => this.atom(a))].join(', ')})`;
         const guard = s.guard ? `${this.atom(s.guard)} !== 0n` : undefined;
         if (s.t === undefined) L.push(guard ? `if (${guard}) ${call};` : `${call};`);
         else L.push(`const t${s.t} = ${guard ? `${guard} ? (${call} ?? 0n) : 0n` : `${call} ?? 0n`};`);

@@ -39,6 +39,10 @@ interface Translation {
   run: CompiledBlock;
   /** Interpreted runs left before the block is compiled. */
   coldRuns: number;
+  /** The block that followed last time (a direct link, valid while `linkEpoch` is current). */
+  next?: Translation;
+  nextAddr?: number;
+  linkEpoch?: number;
 }
 
 /** Why run() returned: the exit of the last block (its jk is not Boring/Call/Ret), or the budget. */
@@ -57,6 +61,8 @@ export class Dispatcher {
   translations = 0;
   /** Blocks compiled to JS so far (the others are interpreted). */
   compiled = 0;
+  /** Bumped by every invalidation, which makes all links between translations stale. */
+  private epoch = 0;
 
   constructor(private readonly fetch: CodeFetch, private readonly opts: DispatchOptions = {}) {}
 
@@ -89,7 +95,14 @@ export class Dispatcher {
 
   /** Drops translations overlapping [start, end) (guest code changed or went away). */
   invalidate(start: number, end: number): void {
-    for (const [a, t] of this.cache) if (a < end && a + Math.max(t.len, 1) > start) this.cache.delete(a);
+    let dropped = false;
+    for (const [a, t] of this.cache) {
+      if (a < end && a + Math.max(t.len, 1) > start) {
+        this.cache.delete(a);
+        dropped = true;
+      }
+    }
+    if (dropped) this.epoch++;
   }
 
   /**
@@ -98,12 +111,22 @@ export class Dispatcher {
    */
   run(s: GuestState, env: InterpEnv, maxInsns = Infinity): RunResult {
     let insns = 0;
-    while (insns < maxInsns) {
-      const t = this.lookup(s.rip);
+    let t = this.lookup(s.rip);
+    for (;;) {
       const exit = t.run(s, env);
       insns += t.insns;
       if (!CONTINUE.has(exit.jk)) return { exit, insns };
+      if (insns >= maxInsns) return { insns };
+      // Follow the link to the block that came next last time instead of looking it up.
+      const addr = exit.next;
+      let n = t.nextAddr === addr && t.linkEpoch === this.epoch ? t.next : undefined;
+      if (!n) {
+        n = this.lookup(addr);
+        t.next = n;
+        t.nextAddr = addr;
+        t.linkEpoch = this.epoch;
+      }
+      t = n;
     }
-    return { insns };
   }
 }

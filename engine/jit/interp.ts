@@ -14,7 +14,8 @@ import { GuestMemoryAccess, GuestMemoryFault } from './memory';
 import { evalBinop, evalConv, evalUnop } from './ops';
 
 /** A helper with effects (cpuid, rdtsc, a tool's checks): gets its arguments, returns its result if it has one. */
-export type DirtyFn = (args: bigint[], insnAddr: number) => bigint | undefined;
+/** Positional arguments after the instruction address: no array per call in generated code. */
+export type DirtyFn = (insnAddr: number, ...args: bigint[]) => bigint | undefined;
 
 export interface InterpEnv {
   readonly mem: GuestMemoryAccess;
@@ -112,7 +113,7 @@ export function interpret(sb: IRSB, s: GuestState, env: InterpEnv): BlockExit {
           }
           const fn = env.dirty[st.fn];
           if (!fn) throw new Error(`no dirty helper ${st.fn} in the interpreter's environment`);
-          const r = fn(st.args.map(val), insnAddr);
+          const r = fn(insnAddr, ...st.args.map(val));
           if (st.t !== undefined) T[st.t] = r ?? 0n;
           break;
         }

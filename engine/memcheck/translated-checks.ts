@@ -57,7 +57,7 @@ export function memcheckJitTool(mc: Memcheck, opts: TranslatedCheckOptions, jit:
     here(ia);
     mc.invalidGuestAccess(write, addr, size);
   };
-  const loadV: DirtyFn = ([a, sz], ia) => {
+  const loadV: DirtyFn = (ia, a, sz) => {
     const addr = Number(a);
     const size = Number(sz);
     if (shadow.checkAccess(addr, size)) return opts.undefValueErrors ? shadow.loadV(addr, size) : 0n;
@@ -65,7 +65,7 @@ export function memcheckJitTool(mc: Memcheck, opts: TranslatedCheckOptions, jit:
     // Unaddressable bytes read as defined, so that one bad read gives one report.
     return 0n;
   };
-  const storeV: DirtyFn = ([a, sz, v], ia) => {
+  const storeV: DirtyFn = (ia, a, sz, v) => {
     const addr = Number(a);
     const size = Number(sz);
     if (!shadow.checkAccess(addr, size)) {
@@ -83,27 +83,27 @@ export function memcheckJitTool(mc: Memcheck, opts: TranslatedCheckOptions, jit:
   const dirty: Record<string, DirtyFn> = {
     [MC_DIRTY.loadV]: loadV,
     [MC_DIRTY.storeV]: storeV,
-    [MC_DIRTY.condFail]: ([otag], ia) => {
+    [MC_DIRTY.condFail]: (ia, otag) => {
       here(ia);
       mc.report(R.uninitCondition(mc.withOrigin(mc.common(mc.here()), otag)));
       return undefined;
     },
-    [MC_DIRTY.valueFail]: ([size, otag], ia) => {
+    [MC_DIRTY.valueFail]: (ia, size, otag) => {
       here(ia);
       mc.report(R.uninitValue(Number(size), mc.withOrigin(mc.common(mc.here()), otag)));
       return undefined;
     },
-    [MC_ORIGIN_DIRTY.loadO]: ([a, sz]) => BigInt(origins ? origins.mem.get(Number(a), Number(sz)) : 0),
-    [MC_ORIGIN_DIRTY.storeO]: ([a, sz, otag]) => {
+    [MC_ORIGIN_DIRTY.loadO]: (_ia, a, sz) => BigInt(origins ? origins.mem.get(Number(a), Number(sz)) : 0),
+    [MC_ORIGIN_DIRTY.storeO]: (_ia, a, sz, otag) => {
       origins?.mem.set(Number(a), Number(sz), Number(otag));
       return undefined;
     },
-    [MC_DIRTY.redzoneUndefined]: ([sp, next]) => {
+    [MC_DIRTY.redzoneUndefined]: (_ia, sp, next) => {
       // Its origin is where control goes: the callee's entry (or the return address), as VEX has it.
       newStack(Number(sp) - REDZONE, REDZONE, Number(next));
       return undefined;
     },
-    [MC_DIRTY.spChange]: ([o, n], ia) => {
+    [MC_DIRTY.spChange]: (ia, o, n) => {
       const oldSp = Number(o);
       const newSp = Number(n);
       // A new frame is undefined, a popped one dies; a larger move is a switch to another stack.

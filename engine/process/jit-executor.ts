@@ -47,6 +47,8 @@ export interface JitHost {
   serviceSyscall(rip: number): boolean;
   /** Executes the one instruction at Unicorn's RIP; true when it faulted or ended the process. */
   stepOnUnicorn(): boolean;
+  /** SSE registers in Unicorn may differ from the last copy (set by whoever changes them; cleared by the translator). */
+  fpChanged: boolean;
   /** Records a fault for the run loop to deliver. */
   setFault(f: { sig: number; code: number; addr: number }): void;
   /** True when the slice should end (time up, a stop requested, the process ended). */
@@ -113,7 +115,7 @@ export class JitExecutor {
     };
     this.dispatcher = new Dispatcher(this.fetch, { instrument: tool.instrument });
     const engineHelpers: Record<string, DirtyFn> = {
-      cpuid: ([leaf, sub]) => {
+      cpuid: (_ia, leaf, sub) => {
         const [a, b, c, d] = cpuid(Number(leaf), Number(sub));
         return BigInt(a >>> 0) | (BigInt(b >>> 0) << 32n) | (BigInt(c >>> 0) << 64n) | (BigInt(d >>> 0) << 96n);
       },
@@ -277,6 +279,9 @@ export class JitExecutor {
     };
     seg(S_FS, X86.FS_BASE, OFF.FS_BASE);
     seg(S_GS, X86.GS_BASE, OFF.GS_BASE);
+    // Reading 16 xmm registers costs 16 calls into Unicorn: only when something may have set them.
+    if (!first && !this.host.fpChanged) return this.spMoved(first, oldSp, out);
+    this.host.fpChanged = false;
     for (let r = 0; r < 16; r++) {
       const b = uc.reg_read_bytes(X86.XMM0 + r, 16);
       const dv = new DataView(b.buffer, b.byteOffset, 16);
@@ -296,6 +301,10 @@ export class JitExecutor {
       out[S_MXCSR] = mxcsr;
       defined(OFF.MXCSR, 4);
     }
+    this.spMoved(first, oldSp, out);
+  }
+
+  private spMoved(first: boolean, oldSp: bigint, out: BigUint64Array): void {
     if (!first && out[RSP] !== oldSp) this.tool.externalSpChange?.(Number(oldSp), Number(out[RSP]));
   }
 

@@ -73,27 +73,13 @@ const SUPP = `--suppressions=${MEMCHECK_FIXTURES}/suppressed.supp`;
 const CASES: OracleCase[] = [
   // ---- invalid reads and writes
   { program: program('heap_overflow_read.c'), kinds: ['InvalidRead'] },
-  {
-    program: program('heap_access16.c'), kinds: ['InvalidRead', 'InvalidWrite'],
-    todo: 'for 16-byte SSE accesses unigrind (1) reports the load past a block as two "Invalid read of size 8" where '
-      + 'Valgrind reports one "Invalid read of size 16" (Unicorn calls the memory hook twice, 8 bytes each, and '
-      + 'Memcheck.onAccess in engine/memcheck/memcheck.ts reports each), and (2) gives both errors the address of an '
-      + 'earlier instruction of the translation block (RIP read in the hook is not synced for the SSE helpers: at -O2 '
-      + '"heap_access16.c:12" for a load on line 13, "…:15" for a store on line 16)',
-    descriptionsTodo: { O2: 'the same wrong instruction address gives the -O2 errors the wrong first frame (see the todo above)' },
-  },
+  { program: program('heap_access16.c'), kinds: ['InvalidRead', 'InvalidWrite'] },
   { program: program('heap_overflow_write.c'), kinds: ['InvalidWrite'] },
   { program: program('heap_underflow.c'), kinds: ['InvalidRead', 'InvalidWrite'] },
   { program: program('use_after_free.c'), kinds: ['InvalidRead', 'InvalidWrite'] },
   { program: program('realloc_past.c'), kinds: ['InvalidRead'] },
-  {
-    program: program('stack_below_sp.c'), kinds: ['InvalidRead'],
-    todo: 'a read 1056 bytes below the stack pointer is not reported (Valgrind: "Invalid read of size 1", "Address 0x… is '
-      + 'on thread 1\'s stack", "1056 bytes below stack pointer"): since commit d6b7d04 only the heap arena and restricted '
-      + 'ranges have a memory hook, so the below-SP check in Memcheck.onAccess (engine/memcheck/memcheck.ts) never runs '
-      + 'for stack addresses (it passed before that commit)',
-    descriptionsTodo: 'the error is missing (see the todo above)',
-  },
+  { program: program('stack_below_sp.c'), kinds: ['InvalidRead'] },
+
   { program: program('str_overread.c'), kinds: ['InvalidRead'] },
   { program: program('calloc_inline.c'), kinds: ['InvalidRead'] },
   { program: { ...program('thread_error.c'), flags: ['-pthread'] }, kinds: ['InvalidRead', 'InvalidWrite'] },

@@ -82,7 +82,7 @@ describe('lifter', () => {
     const env = {
       mem: new ViewMemory({ readView: () => undefined, writeView: () => undefined }),
       dirty: {
-        cpuid: (args: bigint[]) => { asked = args; return 0x44444444_33333333_22222222_11111111n; },
+        cpuid: (_ia: number, ...args: bigint[]) => { asked = args; return 0x44444444_33333333_22222222_11111111n; },
         rdtsc: () => 0x1234567_89abcdefn,
       },
     };

@@ -48,8 +48,8 @@ describe('speed of lifted code', () => {
     // Shadow memory as flat V bytes (the engine's is ShadowMemory; this measures the code, not it).
     const vbits = new DataView(new ArrayBuffer(0x2000));
     const dirty: Record<string, DirtyFn> = {
-      mc_loadv: ([a]) => vbits.getBigUint64(Number(a) - DATA, true),
-      mc_storev: ([a, n, v]) => {
+      mc_loadv: (_ia, a) => vbits.getBigUint64(Number(a) - DATA, true),
+      mc_storev: (_ia, a, n, v) => {
         if (n === 8n) vbits.setBigUint64(Number(a) - DATA, v, true);
         else for (let i = 0; i < Number(n); i++) vbits.setUint8(Number(a) - DATA + i, Number((v >> BigInt(8 * i)) & 0xffn));
         return undefined;

@@ -64,10 +64,10 @@ function runShadow(sb: IRSB, setup: (s: GuestState, m: Mem) => void, opts: McIns
     setup(s, mem);
     const reports: Report[] = [];
     const dirty: Record<string, DirtyFn> = {
-      mc_loadv: ([a, n]) => mem.loadV(Number(a), Number(n)),
-      mc_storev: ([a, n, v]) => { mem.storeV(Number(a), Number(n), v); return undefined; },
-      mc_cond_fail: (_args, at) => { reports.push({ kind: 'cond', at }); return undefined; },
-      mc_value_fail: ([n], at) => { reports.push({ kind: 'value', size: Number(n), at }); return undefined; },
+      mc_loadv: (_ia, a, n) => mem.loadV(Number(a), Number(n)),
+      mc_storev: (_ia, a, n, v) => { mem.storeV(Number(a), Number(n), v); return undefined; },
+      mc_cond_fail: (at) => { reports.push({ kind: 'cond', at }); return undefined; },
+      mc_value_fail: (at, n) => { reports.push({ kind: 'value', size: Number(n), at }); return undefined; },
     };
     run(s, { mem, dirty });
     return { s, reports, mem, ir };

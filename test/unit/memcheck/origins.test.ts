@@ -72,21 +72,21 @@ class World {
 
   /** The stub helpers, as the engine would supply them. */
   readonly dirty: Record<string, DirtyFn> = {
-    mc_loadv: ([a, n]) => {
+    mc_loadv: (_ia, a, n) => {
       let v = 0n;
       this.shadow.getVbits(Number(a), Number(n)).reduceRight((_, b) => { v = (v << 8n) | BigInt(b); return 0; }, 0);
       return v;
     },
-    mc_storev: ([a, n, v]) => {
+    mc_storev: (_ia, a, n, v) => {
       const bytes = new Uint8Array(Number(n));
       for (let i = 0; i < bytes.length; i++) bytes[i] = Number((v >> BigInt(8 * i)) & 0xffn);
       this.shadow.setVbits(Number(a), bytes);
       return undefined;
     },
-    mc_loado: ([a, n]) => { this.loadoCalls++; return BigInt(this.origins.get(Number(a), Number(n))); },
-    mc_storeo: ([a, n, o]) => { this.storeoCalls++; this.origins.set(Number(a), Number(n), Number(o)); return undefined; },
-    mc_cond_fail: ([o], at) => { this.reports.push({ kind: 'cond', otag: Number(o), at }); return undefined; },
-    mc_value_fail: ([n, o], at) => { this.reports.push({ kind: 'value', size: Number(n), otag: Number(o), at }); return undefined; },
+    mc_loado: (_ia, a, n) => { this.loadoCalls++; return BigInt(this.origins.get(Number(a), Number(n))); },
+    mc_storeo: (_ia, a, n, o) => { this.storeoCalls++; this.origins.set(Number(a), Number(n), Number(o)); return undefined; },
+    mc_cond_fail: (at, o) => { this.reports.push({ kind: 'cond', otag: Number(o), at }); return undefined; },
+    mc_value_fail: (at, n, o) => { this.reports.push({ kind: 'value', size: Number(n), otag: Number(o), at }); return undefined; },
   };
 
   /** A heap word: undefined, tagged as malloc's, holding `value`. */
