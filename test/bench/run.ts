@@ -66,6 +66,8 @@ interface Sample {
   maxRssKiB: number | null;
   stdout: Buffer;
   ok: boolean;
+  /** unigrind --stats=yes: the share of executed guest instructions the translator ran, in percent. */
+  translatedPercent?: number;
 }
 
 /** One table row: a program under one tool on both sides. */
@@ -83,6 +85,8 @@ export interface BenchRow {
   outputMatchesNative: boolean;
   unigrindRuns: number[];
   valgrindRuns: number[];
+  /** Share of executed guest instructions run by the translator (unigrind --stats=yes); absent on Unicorn alone. */
+  translatedPercent?: number;
 }
 
 /**
@@ -107,7 +111,8 @@ function measure(argv: readonly string[], native?: { stdout: Buffer; status: num
   }
   const ok = native === undefined || (r.stdout.equals(native.stdout) && r.status === native.status);
   if (!ok) process.stderr.write(`bench: ${argv.join(' ')}: output or status differs from the native run\n${r.stderr.toString().slice(0, 2000)}\n`);
-  return { seconds, maxRssKiB, stdout: r.stdout, ok };
+  const stats = /translated \(([\d.]+)%\)/.exec(r.stderr.toString());
+  return { seconds, maxRssKiB, stdout: r.stdout, ok, ...(stats ? { translatedPercent: Number(stats[1]) } : {}) };
 }
 
 function median(xs: readonly number[]): number {
@@ -144,7 +149,7 @@ export function runBench(reps: number, filters: readonly string[]): BenchRow[] {
       const ug: Sample[] = [];
       const vg: Sample[] = [];
       for (let i = 0; i < reps; i++) {
-        ug.push(measure([process.execPath, UNIGRIND_CLI, ...t.args, ...argv], native));
+        ug.push(measure([process.execPath, UNIGRIND_CLI, ...t.args, '--stats=yes', ...argv], native));
         vg.push(measure(['valgrind', ...t.args, ...argv], native));
       }
       const row: BenchRow = {
@@ -156,6 +161,7 @@ export function runBench(reps: number, filters: readonly string[]): BenchRow[] {
         valgrindMaxRssKiB: maxOrNull(vg.map((s) => s.maxRssKiB)),
         outputMatchesNative: [...ug, ...vg].every((s) => s.ok),
         unigrindRuns: ug.map((s) => s.seconds), valgrindRuns: vg.map((s) => s.seconds),
+        ...(ug[0]?.translatedPercent !== undefined ? { translatedPercent: ug[0].translatedPercent } : {}),
       };
       row.ratio = row.unigrindSeconds / row.valgrindSeconds;
       rows.push(row);
@@ -168,10 +174,11 @@ export function runBench(reps: number, filters: readonly string[]): BenchRow[] {
 /** The table as printed: one row per program and tool, then the geometric mean ratio per tool. */
 export function formatTable(rows: readonly BenchRow[], reps: number): string {
   const mb = (k: number | null): string => (k === null ? 'n/a' : (k / 1024).toFixed(0));
-  const head = ['tool', 'program', 'unigrind s', 'valgrind s', 'ratio', 'unigrind MiB', 'valgrind MiB', 'output'];
+  const head = ['tool', 'program', 'unigrind s', 'valgrind s', 'ratio', 'unigrind MiB', 'valgrind MiB', 'output', 'translated'];
   const body = rows.map((r) => [
     r.tool, r.program, r.unigrindSeconds.toFixed(2), r.valgrindSeconds.toFixed(2), `${r.ratio.toFixed(1)}x`,
     mb(r.unigrindMaxRssKiB), mb(r.valgrindMaxRssKiB), r.outputMatchesNative ? 'same' : 'DIFFERS',
+    r.translatedPercent === undefined ? 'Unicorn' : `${r.translatedPercent.toFixed(4)}%`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
@@ -181,6 +188,7 @@ export function formatTable(rows: readonly BenchRow[], reps: number): string {
     out.push(`geomean ratio (${tool}, ${ratios.length} programs): ${geomean(ratios).toFixed(1)}x`);
   }
   out.push(`wall time: median of ${reps} runs per side; peak RSS: max of the runs (/usr/bin/time %M)`);
+  out.push('translated: share of executed guest instructions run by the translator (--stats=yes); Unicorn: all on Unicorn');
   return out.join('\n') + '\n';
 }
 
