@@ -12,7 +12,7 @@
  *   flag thunk written by one ALU instruction and overwritten by the next costs nothing.
  */
 import { foldOrSimplify } from './fold';
-import { GUEST_STATE_SIZE } from './guest-state';
+import { GUEST_STATE_BUFFER_SIZE } from './guest-state';
 import { Atom, atomTy, Expr, IRSB, Stmt, Ty, tyBytes } from './ir';
 
 /** Optimises a block (returns a new one; the input is not changed). */
@@ -96,7 +96,7 @@ function removeDead(sb: IRSB): IRSB {
   const live = new Set<number>();
   const use = (a: Atom): void => { if (a.tag === 'tmp') live.add(a.t); };
   // Per byte of guest (and shadow) state: overwritten later before anything can observe it.
-  const overwritten = new Uint8Array(2 * GUEST_STATE_SIZE);
+  const overwritten = new Uint8Array(GUEST_STATE_BUFFER_SIZE);
   const barrier = (): void => { overwritten.fill(0); };
   use(sb.next);
   const kept: Stmt[] = [];
