@@ -94,8 +94,24 @@ export class Unicorn {
     return Number(this.u64[0]);
   }
 
+  /**
+   * Registers written since takeWritten() (or every register, after code ran or a context was
+   * restored): lets a caller that copies the CPU state out read back only what changed.
+   */
+  private written = new Set<number>();
+  private allWritten = true;
+
+  /** The registers written since the last call ('all' when code ran or a context was restored), and forgets them. */
+  takeWritten(): ReadonlySet<number> | 'all' {
+    const w = this.allWritten ? 'all' : this.written;
+    this.allWritten = false;
+    this.written = new Set();
+    return w;
+  }
+
   /** Writes a register (64-bit). */
   reg_write(reg: number, value: bigint | number): void {
+    this.written.add(reg);
     this.u64[0] = BigInt.asUintN(64, BigInt(value));
     check(F.uc_reg_write(this.handle, reg, this.u64) as number, 'uc_reg_write');
   }
@@ -109,6 +125,7 @@ export class Unicorn {
 
   /** Writes a register wider than 64 bits from a buffer. */
   reg_write_bytes(reg: number, bytes: Uint8Array): void {
+    this.written.add(reg);
     const buf = new Uint8Array(Math.max(bytes.length, 64));
     buf.set(bytes);
     check(F.uc_reg_write(this.handle, reg, buf) as number, 'uc_reg_write');
@@ -146,6 +163,7 @@ export class Unicorn {
 
   /** Runs from begin until `until` is reached, the timeout (µs) expires, count instructions ran, or emu_stop. Returns the uc_err code. */
   emu_start(begin: number, until = 0, timeout = 0, count = 0): number {
+    this.allWritten = true;
     return F.uc_emu_start(this.handle, begin, until, timeout, count) as number;
   }
 
@@ -213,6 +231,7 @@ export class Unicorn {
 
   /** Restores a saved CPU state. */
   context_restore(ctx: CpuContext): void {
+    this.allWritten = true;
     check(F.uc_context_restore(this.handle, ctx.ptr) as number, 'uc_context_restore');
   }
 

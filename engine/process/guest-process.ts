@@ -87,8 +87,6 @@ export class GuestProcess implements JitHost {
   exit: ExitStatus | undefined;
   /** The translator, when guest code runs on it (enableJit); Unicorn runs it otherwise. */
   jit: JitExecutor | undefined;
-  /** SSE state in Unicorn may have changed outside translated code (sigreturn, a thread switch, a stepped instruction). */
-  fpChanged = true;
   /** Set by hooks to make the run loop look at the current thread before going on. */
   private fault: FaultInfo | undefined;
   private sliceStart = 0;
@@ -310,7 +308,6 @@ export class GuestProcess implements JitHost {
 
   /** Executes the instruction at RIP on Unicorn (for the translator); true when it faulted or ended the process. */
   stepOnUnicorn(): boolean {
-    this.fpChanged = true;
     this.emulating = true;
     const rc = this.uc.emu_start(this.uc.reg_read_num(X86.RIP), 0, 0, 1);
     this.emulating = false;
@@ -509,7 +506,6 @@ export class GuestProcess implements JitHost {
   }
 
   private restoreFp(b: Uint8Array): void {
-    this.fpChanged = true;
     const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
     this.uc.reg_write(X86.FPCW, dv.getUint16(0, true));
     this.uc.reg_write(X86.MXCSR, dv.getUint32(24, true));
@@ -521,8 +517,7 @@ export class GuestProcess implements JitHost {
     const cur = this.current;
     if (cur !== t && cur.state !== 'dead' && !cur.ctx) cur.ctx = this.uc.context_save();
     if (t.ctx) {
-      this.fpChanged = true;
-      this.uc.context_restore(t.ctx);
+        this.uc.context_restore(t.ctx);
       this.uc.context_free(t.ctx);
       t.ctx = undefined;
     }

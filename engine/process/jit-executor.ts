@@ -47,8 +47,6 @@ export interface JitHost {
   serviceSyscall(rip: number): boolean;
   /** Executes the one instruction at Unicorn's RIP; true when it faulted or ended the process. */
   stepOnUnicorn(): boolean;
-  /** SSE registers in Unicorn may differ from the last copy (set by whoever changes them; cleared by the translator). */
-  fpChanged: boolean;
   /** Records a fault for the run loop to deliver. */
   setFault(f: { sig: number; code: number; addr: number }): void;
   /** True when the slice should end (time up, a stop requested, the process ended). */
@@ -74,6 +72,14 @@ const S_GS = 19;
 const S_XMM = 20;
 const S_MXCSR = S_XMM + 32;
 const N_SLOTS = S_MXCSR + 1;
+/** Unicorn register → `out` slot, for the registers the guest state mirrors. */
+const SLOT_OF_REG = new Map<number, number>([
+  ...GPR_BY_ENCODING.map((reg, r): [number, number] => [reg, r]),
+  [X86.RIP, S_RIP], [X86.EFLAGS, S_FLAGS], [X86.FS_BASE, S_FS], [X86.GS_BASE, S_GS],
+  ...Array.from({ length: 16 }, (_, r): [number, number] => [X86.XMM0 + r, S_XMM + 2 * r]),
+  [X86.MXCSR, S_MXCSR],
+]);
+const SYNCED_REGS = [...SLOT_OF_REG.keys()];
 /** Guest instructions between looks at the clock (blocks chain within this budget). */
 const BUDGET = 20000;
 
@@ -241,71 +247,68 @@ export class JitExecutor {
   }
 
   // Unicorn → guest state, for registers that differ from the last copy (they become defined).
+  // Only the registers written since the last copy are read, unless code ran on Unicorn or a
+  // context was restored (then all of them): each read is a call into Unicorn.
   private syncIn(st: ThreadState): void {
     const { uc } = this.host;
-    const s = st.s;
     const first = !st.out;
     const out = st.out ?? (st.out = new BigUint64Array(N_SLOTS));
     const oldSp = out[RSP];
-    // A register the engine set is defined and has no origin.
+    const written = uc.takeWritten();
+    if (first || written === 'all') {
+      for (const reg of SYNCED_REGS) this.readReg(st, out, reg, first);
+    } else {
+      for (const reg of written) if (SLOT_OF_REG.has(reg)) this.readReg(st, out, reg, false);
+    }
+    if (!first && out[RSP] !== oldSp) this.tool.externalSpChange?.(Number(oldSp), Number(out[RSP]));
+  }
+
+  // Reads one register into the guest state; a changed value (or any, on the first copy) is defined and has no origin.
+  private readReg(st: ThreadState, out: BigUint64Array, reg: number, all: boolean): void {
+    const { uc } = this.host;
+    const s = st.s;
     const defined = (off: number, len: number): void => {
       s.bytes.fill(0, off + SHADOW_OFFSET, off + SHADOW_OFFSET + len);
       s.bytes.fill(0, off + ORIGIN_OFFSET, off + ORIGIN_OFFSET + len);
     };
-    for (let r = 0; r < N_GPR; r++) {
-      const v = uc.reg_read(GPR_BY_ENCODING[r]);
-      if (first || v !== out[r]) {
-        s.u64[r] = v;
-        out[r] = v;
-        defined(gprOff(r), 8);
-      }
-    }
-    const rip = uc.reg_read(X86.RIP);
-    s.u64[OFF.RIP >> 3] = rip;
-    out[S_RIP] = rip;
-    const flags = uc.reg_read(X86.EFLAGS);
-    if (first || flags !== out[S_FLAGS]) {
-      setRflags(s, flags);
-      out[S_FLAGS] = flags;
-      defined(OFF.CC_OP, OFF.FS_BASE - OFF.CC_OP);
-    }
-    const seg = (slot: number, reg: number, off: number): void => {
-      const v = uc.reg_read(reg);
-      if (first || v !== out[slot]) {
-        s.u64[off >> 3] = v;
-        out[slot] = v;
-        defined(off, 8);
-      }
-    };
-    seg(S_FS, X86.FS_BASE, OFF.FS_BASE);
-    seg(S_GS, X86.GS_BASE, OFF.GS_BASE);
-    // Reading 16 xmm registers costs 16 calls into Unicorn: only when something may have set them.
-    if (!first && !this.host.fpChanged) return this.spMoved(first, oldSp, out);
-    this.host.fpChanged = false;
-    for (let r = 0; r < 16; r++) {
-      const b = uc.reg_read_bytes(X86.XMM0 + r, 16);
+    const slot = SLOT_OF_REG.get(reg)!;
+    if (slot >= S_XMM && slot < S_MXCSR) {
+      const r = (slot - S_XMM) >> 1;
+      const b = uc.reg_read_bytes(reg, 16);
       const dv = new DataView(b.buffer, b.byteOffset, 16);
       const lo = dv.getBigUint64(0, true);
       const hi = dv.getBigUint64(8, true);
-      const k = S_XMM + 2 * r;
-      if (first || lo !== out[k] || hi !== out[k + 1]) {
+      if (all || lo !== out[slot] || hi !== out[slot + 1]) {
         s.bytes.set(b, xmmOff(r));
-        out[k] = lo;
-        out[k + 1] = hi;
+        out[slot] = lo;
+        out[slot + 1] = hi;
         defined(xmmOff(r), 16);
       }
+      return;
     }
-    const mxcsr = uc.reg_read(X86.MXCSR) & 0xffffffffn;
-    if (first || mxcsr !== out[S_MXCSR]) {
-      s.dv.setUint32(OFF.MXCSR, Number(mxcsr), true);
-      out[S_MXCSR] = mxcsr;
+    let v = uc.reg_read(reg);
+    if (slot === S_MXCSR) v &= 0xffffffffn;
+    if (slot === S_RIP) {
+      s.u64[OFF.RIP >> 3] = v;
+      out[slot] = v;
+      return;
+    }
+    if (!all && v === out[slot]) return;
+    out[slot] = v;
+    if (slot < N_GPR) {
+      s.u64[slot] = v;
+      defined(gprOff(slot), 8);
+    } else if (slot === S_FLAGS) {
+      setRflags(s, v);
+      defined(OFF.CC_OP, OFF.FS_BASE - OFF.CC_OP);
+    } else if (slot === S_FS || slot === S_GS) {
+      const off = slot === S_FS ? OFF.FS_BASE : OFF.GS_BASE;
+      s.u64[off >> 3] = v;
+      defined(off, 8);
+    } else {
+      s.dv.setUint32(OFF.MXCSR, Number(v), true);
       defined(OFF.MXCSR, 4);
     }
-    this.spMoved(first, oldSp, out);
-  }
-
-  private spMoved(first: boolean, oldSp: bigint, out: BigUint64Array): void {
-    if (!first && out[RSP] !== oldSp) this.tool.externalSpChange?.(Number(oldSp), Number(out[RSP]));
   }
 
   // Guest state → Unicorn, writing only what changed since the last copy.
@@ -351,5 +354,7 @@ export class JitExecutor {
       uc.reg_write(X86.MXCSR, mxcsr);
       out[S_MXCSR] = mxcsr;
     }
+    // These writes are the state's own: only what the engine writes from here on needs reading back.
+    uc.takeWritten();
   }
 }
