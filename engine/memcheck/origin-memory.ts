@@ -19,6 +19,7 @@
  *
  * Addresses are Numbers up to 2^47: chunk numbers come from division, never 32-bit operators.
  */
+import { forChunkPieces } from './chunk-pieces';
 import type { OriginKind } from '../errors/address-description';
 import { describeOrigin } from '../errors/address-description';
 import type { AuxItem, ErrorFrame } from '../errors/error-record';
@@ -166,15 +167,7 @@ export class OriginMemory {
 
   /** Calls fn(chunkNo, offset, length) for each chunk-sized piece of [addr, addr+len). */
   private forPieces(addr: number, len: number, fn: (no: number, o: number, n: number) => void): void {
-    let a = addr;
-    const end = addr + len;
-    while (a < end) {
-      const no = Math.floor(a / CHUNK);
-      const o = a - no * CHUNK;
-      const n = Math.min(end - a, CHUNK - o);
-      fn(no, o, n);
-      a += n;
-    }
+    forChunkPieces(addr, len, CHUNK, fn);
   }
 }
 

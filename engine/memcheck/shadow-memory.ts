@@ -13,6 +13,7 @@
  * 32-bit bit operators on addresses (offsets inside a chunk are < 2^16, where bit operators are
  * safe and fast).
  */
+import { forChunkPieces } from './chunk-pieces';
 
 /** Bytes covered by one shadow chunk. */
 export const SHADOW_CHUNK_SIZE = 65536;
@@ -57,6 +58,18 @@ const NOACCESS_CHUNK = new Chunk(NOACCESS, EMPTY8, EMPTY8, EMPTY32, CHUNK, 0, 0)
 const UNDEFINED_CHUNK = new Chunk(UNDEFINED, EMPTY8, EMPTY8, EMPTY32, 0, 0, CHUNK);
 const DEFINED_CHUNK = new Chunk(DEFINED, EMPTY8, EMPTY8, EMPTY32, 0, CHUNK, 0);
 const DISTINGUISHED: readonly Chunk[] = [NOACCESS_CHUNK, UNDEFINED_CHUNK, DEFINED_CHUNK];
+
+/** Sets the V byte of byte j of mixed chunk c to nv, keeping its counts; no-access bytes keep no V bits. */
+function putVByte(c: Chunk, j: number, nv: number): void {
+  if (((c.a[j >>> 3] >>> (j & 7)) & 1) === 0) return;
+  const old = c.v[j];
+  if (old === nv) return;
+  if (old === 0) c.nDefined--;
+  else if (old === 0xff) c.nUndefined--;
+  if (nv === 0) c.nDefined++;
+  else if (nv === 0xff) c.nUndefined++;
+  c.v[j] = nv;
+}
 
 /** Memory-overhead figures of a shadow memory. */
 export interface ShadowStats {
@@ -239,19 +252,7 @@ export class ShadowMemory {
         if (!differs) return;
         c = this.materialize(no, c);
       }
-      const { a, v } = c;
-      for (let i = 0; i < n; i++) {
-        const j = o + i;
-        if (((a[j >>> 3] >>> (j & 7)) & 1) === 0) continue;
-        const old = v[j];
-        const nv = bytes[base + i];
-        if (old === nv) continue;
-        if (old === 0) c.nDefined--;
-        else if (old === 0xff) c.nUndefined--;
-        if (nv === 0) c.nDefined++;
-        else if (nv === 0xff) c.nUndefined++;
-        v[j] = nv;
-      }
+      for (let i = 0; i < n; i++) putVByte(c, o + i, bytes[base + i]);
       this.maybeMerge(no, c);
     });
   }
@@ -296,20 +297,12 @@ export class ShadowMemory {
     if (c.state === MIXED && o + size <= CHUNK && size <= 8) {
       let lo = Number(vbits & 0xffffffffn);
       let hi = size > 4 ? Number(vbits >> 32n) : 0;
-      const { a, v } = c;
       for (let i = 0; i < size; i++) {
         const j = o + i;
         const nv = i < 4 ? lo & 0xff : hi & 0xff;
         if (i < 4) lo >>>= 8;
         else hi >>>= 8;
-        if (((a[j >>> 3] >>> (j & 7)) & 1) === 0) continue;
-        const old = v[j];
-        if (old === nv) continue;
-        if (old === 0) c.nDefined--;
-        else if (old === 0xff) c.nUndefined--;
-        if (nv === 0) c.nDefined++;
-        else if (nv === 0xff) c.nUndefined++;
-        v[j] = nv;
+        putVByte(c, j, nv);
       }
       this.maybeMerge(no, c);
       return;
@@ -542,15 +535,7 @@ export class ShadowMemory {
 
   /** Calls fn(chunkNo, offset, length) for each chunk-sized piece of [addr, addr+len). */
   private forPieces(addr: number, len: number, fn: (no: number, o: number, n: number) => void): void {
-    let a = addr;
-    const end = addr + len;
-    while (a < end) {
-      const no = Math.floor(a / CHUNK);
-      const o = a - no * CHUNK;
-      const n = Math.min(end - a, CHUNK - o);
-      fn(no, o, n);
-      a += n;
-    }
+    forChunkPieces(addr, len, CHUNK, fn);
   }
 
   /** Gives a distinguished chunk its own detail, in the same state. */

@@ -169,6 +169,20 @@ export async function build(p: FixtureProgram, opt: OptLevel, outDir: string): P
 // ------------------------------------------------------------------ running both tools
 
 /** One run of a program under a tool. */
+/** build() once per fixture and level into outDir, started on first use and shared by the tests that need it. */
+export function buildOnce(outDir: string): (p: FixtureProgram, opt: OptLevel) => Promise<string> {
+  const builds = new Map<string, Promise<string>>();
+  return (p, opt) => {
+    const key = `${p.name}-${opt}`;
+    let b = builds.get(key);
+    if (!b) {
+      b = build(p, opt, outDir);
+      builds.set(key, b);
+    }
+    return b;
+  };
+}
+
 export interface RunSpec {
   program: string;
   args?: string[];

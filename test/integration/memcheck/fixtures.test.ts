@@ -18,7 +18,7 @@
 import { strict as assert } from 'node:assert';
 import { after, describe, it } from 'node:test';
 import {
-  build, descriptions, describeToolRun, errorEntries, essentials, FixtureProgram, MEMCHECK_FIXTURES, OPT_LEVELS, OptLevel,
+  buildOnce, descriptions, describeToolRun, errorEntries, essentials, FixtureProgram, MEMCHECK_FIXTURES, OPT_LEVELS, OptLevel,
   program, removeScratch, runBoth, RunEssentials, scratchDir, ToolRun,
 } from '../../support/memcheck-oracle';
 import { validateValgrindXml } from '../../support/valgrind-xml-schema';
@@ -172,13 +172,8 @@ const CASES: OracleCase[] = [
   { program: program('abort_signal.c'), kinds: ['InvalidRead'] },
 ];
 
-// One build per fixture and level, started on first use and shared by the three tests.
-const builds = new Map<string, Promise<string>>();
-function binary(p: FixtureProgram, opt: OptLevel): Promise<string> {
-  const key = `${p.name}-${opt}`;
-  if (!builds.has(key)) builds.set(key, build(p, opt, work));
-  return builds.get(key)!;
-}
+// One build per fixture and level, shared by the tests.
+const binary = buildOnce(work);
 const runsOf = new Map<string, Promise<{ valgrind: ToolRun; unigrind: ToolRun }>>();
 function runs(c: OracleCase, opt: OptLevel): Promise<{ valgrind: ToolRun; unigrind: ToolRun }> {
   const key = `${c.program.name}-${opt}`;

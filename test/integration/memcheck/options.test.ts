@@ -12,7 +12,7 @@
 import { strict as assert } from 'node:assert';
 import { after, describe, it } from 'node:test';
 import {
-  build, describeToolRun, essentials, FixtureProgram, logFrom, MEMCHECK_FIXTURES, OPT_LEVELS, OptLevel, program,
+  buildOnce, describeToolRun, essentials, FixtureProgram, logFrom, MEMCHECK_FIXTURES, OPT_LEVELS, OptLevel, program,
   removeScratch, runBoth, RunSpec, scratchDir, ToolRun,
 } from '../../support/memcheck-oracle';
 import { validateValgrindXml } from '../../support/valgrind-xml-schema';
@@ -20,12 +20,8 @@ import { validateValgrindXml } from '../../support/valgrind-xml-schema';
 const work = scratchDir('memcheck-options');
 after(() => removeScratch(work));
 
-const builds = new Map<string, Promise<string>>();
-function binary(p: FixtureProgram, opt: OptLevel): Promise<string> {
-  const key = `${p.name}-${opt}`;
-  if (!builds.has(key)) builds.set(key, build(p, opt, work));
-  return builds.get(key)!;
-}
+// One build per fixture and level, shared by the tests.
+const binary = buildOnce(work);
 
 /** Both tools on a fixture, once per (fixture, level, tag). */
 const runCache = new Map<string, Promise<{ valgrind: ToolRun; unigrind: ToolRun }>>();

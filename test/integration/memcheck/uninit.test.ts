@@ -28,7 +28,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { ErrorFrame } from '../../../engine/errors/error-record';
 import {
-  build, describeToolRun, errorEntries, essentials, exitOf, FixtureProgram, MEMCHECK_UNINIT_FIXTURES, OPT_LEVELS, OptLevel,
+  buildOnce, describeToolRun, errorEntries, essentials, exitOf, FixtureProgram, MEMCHECK_UNINIT_FIXTURES, OPT_LEVELS, OptLevel,
   origins, programIn, removeScratch, runBoth, scratchDir, ToolRun,
 } from '../../support/memcheck-oracle';
 import { validateValgrindXml } from '../../support/valgrind-xml-schema';
@@ -118,12 +118,8 @@ function fixtureFrame(stack: readonly ErrorFrame[] | undefined, sources: Readonl
 type Variant = 'plain' | 'origins';
 const VARIANTS: readonly Variant[] = ['plain', 'origins'];
 
-const builds = new Map<string, Promise<string>>();
-function binary(p: FixtureProgram, opt: OptLevel): Promise<string> {
-  const key = `${p.name}-${opt}`;
-  if (!builds.has(key)) builds.set(key, build(p, opt, work));
-  return builds.get(key)!;
-}
+// One build per fixture and level, shared by the tests.
+const binary = buildOnce(work);
 
 const runsOf = new Map<string, Promise<{ valgrind: ToolRun; unigrind: ToolRun }>>();
 function runs(c: UninitCase, opt: OptLevel, variant: Variant): Promise<{ valgrind: ToolRun; unigrind: ToolRun }> {
