@@ -13,8 +13,11 @@ import { Atom, Expr, IRSB, JumpKind, Ty, tyBytes } from './ir';
 import { GuestMemoryAccess, GuestMemoryFault } from './memory';
 import { evalBinop, evalConv, evalUnop } from './ops';
 
-/** A helper with effects (cpuid, rdtsc, a tool's checks): gets its arguments, returns its result if it has one. */
-/** Positional arguments after the instruction address: no array per call in generated code. */
+/**
+ * A helper with effects (cpuid, rdtsc, a tool's checks): gets the running instruction's address
+ * and its arguments, positionally (no array per call in generated code), and returns its result
+ * if it has one.
+ */
 export type DirtyFn = (insnAddr: number, ...args: bigint[]) => bigint | undefined;
 
 export interface InterpEnv {
