@@ -311,12 +311,12 @@ export class Memcheck implements SyscallObserver, MallocChecker, StrMemChecker {
 
   branchesOn(call: RedirectCall, addr: number, len: number): void {
     if (!this.proc.jit || len <= 0) return;
-    let from = addr;
     const end = addr + len;
-    for (let bad = this.shadow.firstUndefined(from, end - from); bad >= 0 && bad < end; bad = this.shadow.firstUndefined(from, end - from)) {
+    for (let from = addr; from < end;) {
+      const bad = this.shadow.firstUndefined(from, end - from);
+      if (bad < 0) break;
       this.report(R.uninitCondition(this.withOrigin(this.common(this.framesOf(this.callContext(call))), this.origins?.mem.get(bad, 1))));
       from = bad + 1;
-      if (from >= end) break;
     }
   }
 

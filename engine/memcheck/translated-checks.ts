@@ -52,6 +52,10 @@ export function memcheckJitTool(mc: Memcheck, opts: TranslatedCheckOptions, jit:
     shadow.makeUndefined(from, len);
     if (origins) origins.mem.set(from, len, stackTag(ia));
   };
+  // A popped frame dies (a larger move is a switch to another stack).
+  const popped = (oldSp: number, newSp: number): void => {
+    if (newSp > oldSp && newSp - oldSp <= MAX_STACKFRAME) shadow.makeNoAccess(oldSp - REDZONE, newSp - oldSp);
+  };
   const here = (ia: number): void => jit()?.materialize(ia);
   const access = (write: boolean, addr: number, size: number, ia: number): void => {
     here(ia);
@@ -106,11 +110,11 @@ export function memcheckJitTool(mc: Memcheck, opts: TranslatedCheckOptions, jit:
     [MC_DIRTY.spChange]: (ia, o, n) => {
       const oldSp = Number(o);
       const newSp = Number(n);
-      // A new frame is undefined, a popped one dies; a larger move is a switch to another stack.
+      // A new frame is undefined; a larger move is a switch to another stack.
       if (newSp < oldSp) {
         if (oldSp - newSp <= MAX_STACKFRAME) newStack(newSp - REDZONE, oldSp - newSp, ia);
-      } else if (newSp > oldSp && newSp - oldSp <= MAX_STACKFRAME) {
-        shadow.makeNoAccess(oldSp - REDZONE, newSp - oldSp);
+      } else {
+        popped(oldSp, newSp);
       }
       return undefined;
     },
@@ -128,8 +132,8 @@ export function memcheckJitTool(mc: Memcheck, opts: TranslatedCheckOptions, jit:
         // The engine pushed something (a signal frame, exit-time calls): it wrote those bytes.
         shadow.makeDefined(newSp, oldSp - newSp);
         shadow.makeUndefined(newSp - REDZONE, REDZONE);
-      } else if (newSp > oldSp && newSp - oldSp <= MAX_STACKFRAME) {
-        shadow.makeNoAccess(oldSp - REDZONE, newSp - oldSp);
+      } else {
+        popped(oldSp, newSp);
       }
     },
     beforeSyscall: (s) => {

@@ -83,6 +83,12 @@ const SYNCED_REGS = [...SLOT_OF_REG.keys()];
 /** Guest instructions between looks at the clock (blocks chain within this budget). */
 const BUDGET = 20000;
 
+/** Marks guest-state bytes [off, off+len) defined and without origin: the engine set them. */
+function markDefined(s: GuestState, off: number, len: number): void {
+  s.bytes.fill(0, off + SHADOW_OFFSET, off + SHADOW_OFFSET + len);
+  s.bytes.fill(0, off + ORIGIN_OFFSET, off + ORIGIN_OFFSET + len);
+}
+
 /** Per-thread translated-code state. */
 interface ThreadState {
   readonly s: GuestState;
@@ -190,8 +196,7 @@ export class JitExecutor {
             if (host.uc.reg_read_num(X86.RIP) === exit.insnAddr) host.uc.reg_write(X86.RIP, exit.next);
             this.syncIn(st);
             // The kernel's result is defined, even when it equals the syscall number it replaced.
-            s.bytes.fill(0, gprOff(RAX) + SHADOW_OFFSET, gprOff(RAX) + SHADOW_OFFSET + 8);
-            s.bytes.fill(0, gprOff(RAX) + ORIGIN_OFFSET, gprOff(RAX) + ORIGIN_OFFSET + 8);
+            markDefined(s, gprOff(RAX), 8);
             if (stop || host.sliceOver()) return;
             break;
           }
@@ -267,10 +272,6 @@ export class JitExecutor {
   private readReg(st: ThreadState, out: BigUint64Array, reg: number, all: boolean): void {
     const { uc } = this.host;
     const s = st.s;
-    const defined = (off: number, len: number): void => {
-      s.bytes.fill(0, off + SHADOW_OFFSET, off + SHADOW_OFFSET + len);
-      s.bytes.fill(0, off + ORIGIN_OFFSET, off + ORIGIN_OFFSET + len);
-    };
     const slot = SLOT_OF_REG.get(reg)!;
     if (slot >= S_XMM && slot < S_MXCSR) {
       const r = (slot - S_XMM) >> 1;
@@ -282,7 +283,7 @@ export class JitExecutor {
         s.bytes.set(b, xmmOff(r));
         out[slot] = lo;
         out[slot + 1] = hi;
-        defined(xmmOff(r), 16);
+        markDefined(s, xmmOff(r), 16);
       }
       return;
     }
@@ -297,17 +298,17 @@ export class JitExecutor {
     out[slot] = v;
     if (slot < N_GPR) {
       s.u64[slot] = v;
-      defined(gprOff(slot), 8);
+      markDefined(s, gprOff(slot), 8);
     } else if (slot === S_FLAGS) {
       setRflags(s, v);
-      defined(OFF.CC_OP, OFF.FS_BASE - OFF.CC_OP);
+      markDefined(s, OFF.CC_OP, OFF.FS_BASE - OFF.CC_OP);
     } else if (slot === S_FS || slot === S_GS) {
       const off = slot === S_FS ? OFF.FS_BASE : OFF.GS_BASE;
       s.u64[off >> 3] = v;
-      defined(off, 8);
+      markDefined(s, off, 8);
     } else {
       s.dv.setUint32(OFF.MXCSR, Number(v), true);
-      defined(OFF.MXCSR, 4);
+      markDefined(s, OFF.MXCSR, 4);
     }
   }
 
