@@ -70,6 +70,13 @@ function ucCtl(type: number, nargs: number, io: number): number {
   return (io << 30) | (nargs << 26) | type;
 }
 
+const REG_LIMIT = 512;
+/** 1 for the registers reg_read/reg_write cache: plain 64-bit registers that nothing else aliases. */
+const CACHED64 = new Uint8Array(REG_LIMIT);
+for (const r of [...C.GPR_BY_ENCODING, C.X86.RIP, C.X86.EFLAGS, C.X86.FS_BASE, C.X86.GS_BASE]) CACHED64[r] = 1;
+/** Registers written straight to Unicorn that overlap no cached register. */
+const WRITE_KEEPS_CACHE = new Set<number>([C.X86.MXCSR, C.X86.FPCW, C.X86.FPSW, C.X86.FPTAG]);
+
 /** One Unicorn engine (x86-64 by default). */
 export class Unicorn {
   private handle: Ptr;
@@ -82,16 +89,39 @@ export class Unicorn {
     this.handle = out[0];
   }
 
+  /**
+   * A write-back cache of the plain registers (general registers, rip, fs/gs base, xmm): between
+   * runs the engine reads and writes registers many times (the translator copies its state out at
+   * every system call and engine trap, an unwind reads 17 registers), and each FFI call costs
+   * more than the work it carries. Values written are kept in JS and reach Unicorn before it runs
+   * or saves a context; inside emu_start (hooks) every access goes straight to Unicorn.
+   */
+  private readonly cacheVal = new BigUint64Array(REG_LIMIT);
+  private readonly cacheXmm = new Uint8Array(16 * 16);
+  /** A register's cached value is valid when its epoch is the current one. */
+  private readonly cacheEpoch = new Uint32Array(REG_LIMIT);
+  private epoch = 1;
+  private readonly isDirty = new Uint8Array(REG_LIMIT);
+  private readonly dirty: number[] = [];
+  private running = 0;
+
   /** Reads a register as a BigInt (64-bit registers). */
   reg_read(reg: number): bigint {
+    if (this.running === 0 && CACHED64[reg] === 1) {
+      if (this.cacheEpoch[reg] === this.epoch) return this.cacheVal[reg];
+      check(F.uc_reg_read(this.handle, reg, this.u64) as number, 'uc_reg_read');
+      this.cacheVal[reg] = this.u64[0];
+      this.cacheEpoch[reg] = this.epoch;
+      return this.u64[0];
+    }
+    if (!WRITE_KEEPS_CACHE.has(reg)) this.flush();
     check(F.uc_reg_read(this.handle, reg, this.u64) as number, 'uc_reg_read');
     return this.u64[0];
   }
 
   /** Reads a register known to hold a value below 2^53 (addresses) as a Number. */
   reg_read_num(reg: number): number {
-    F.uc_reg_read(this.handle, reg, this.u64);
-    return Number(this.u64[0]);
+    return Number(this.reg_read(reg));
   }
 
   /**
@@ -112,12 +142,36 @@ export class Unicorn {
   /** Writes a register (64-bit). */
   reg_write(reg: number, value: bigint | number): void {
     this.written.add(reg);
-    this.u64[0] = BigInt.asUintN(64, BigInt(value));
+    const v = typeof value === 'bigint' ? BigInt.asUintN(64, value) : BigInt.asUintN(64, BigInt(value));
+    if (this.running === 0 && CACHED64[reg] === 1) {
+      // Unicorn reads back RFLAGS with its always-one bit 1 set, and every other bit as written.
+      this.cacheVal[reg] = reg === C.X86.EFLAGS ? v | 2n : v;
+      this.cacheEpoch[reg] = this.epoch;
+      this.markDirty(reg);
+      return;
+    }
+    // Writing a register by another name (eax) may change a cached one; these do not.
+    const keeps = WRITE_KEEPS_CACHE.has(reg);
+    if (!keeps) this.flush();
+    this.u64[0] = v;
     check(F.uc_reg_write(this.handle, reg, this.u64) as number, 'uc_reg_write');
+    if (!keeps) this.epoch++;
   }
 
   /** Reads a register wider than 64 bits (XMM: 16 bytes, ST: 10 bytes) into a buffer. */
   reg_read_bytes(reg: number, size: number): Uint8Array {
+    const x = reg - C.X86.XMM0;
+    if (this.running === 0 && size === 16 && x >= 0 && x < 16) {
+      const at = this.cacheXmm.subarray(16 * x, 16 * x + 16);
+      if (this.cacheEpoch[reg] !== this.epoch) {
+        const buf = new Uint8Array(64);
+        check(F.uc_reg_read(this.handle, reg, buf) as number, 'uc_reg_read');
+        at.set(buf.subarray(0, 16));
+        this.cacheEpoch[reg] = this.epoch;
+      }
+      return at.slice();
+    }
+    this.flush();
     const buf = new Uint8Array(Math.max(size, 64));
     check(F.uc_reg_read(this.handle, reg, buf) as number, 'uc_reg_read');
     return buf.subarray(0, size);
@@ -126,9 +180,51 @@ export class Unicorn {
   /** Writes a register wider than 64 bits from a buffer. */
   reg_write_bytes(reg: number, bytes: Uint8Array): void {
     this.written.add(reg);
+    const x = reg - C.X86.XMM0;
+    if (this.running === 0 && bytes.length === 16 && x >= 0 && x < 16) {
+      this.cacheXmm.set(bytes, 16 * x);
+      this.cacheEpoch[reg] = this.epoch;
+      this.markDirty(reg);
+      return;
+    }
+    this.flush();
     const buf = new Uint8Array(Math.max(bytes.length, 64));
     buf.set(bytes);
     check(F.uc_reg_write(this.handle, reg, buf) as number, 'uc_reg_write');
+    this.epoch++;
+  }
+
+  private markDirty(reg: number): void {
+    if (this.isDirty[reg] === 0) {
+      this.isDirty[reg] = 1;
+      this.dirty.push(reg);
+    }
+  }
+
+  /** Hands the cached register writes to Unicorn. */
+  private flush(): void {
+    const d = this.dirty;
+    for (let i = 0; i < d.length; i++) {
+      const reg = d[i];
+      this.isDirty[reg] = 0;
+      const x = reg - C.X86.XMM0;
+      if (x >= 0 && x < 16) {
+        const buf = new Uint8Array(64);
+        buf.set(this.cacheXmm.subarray(16 * x, 16 * x + 16));
+        check(F.uc_reg_write(this.handle, reg, buf) as number, 'uc_reg_write');
+      } else {
+        this.u64[0] = this.cacheVal[reg];
+        check(F.uc_reg_write(this.handle, reg, this.u64) as number, 'uc_reg_write');
+      }
+    }
+    d.length = 0;
+  }
+
+  /** Forgets the cached values (Unicorn's registers changed underneath), dropping unflushed writes. */
+  private dropCache(): void {
+    for (const reg of this.dirty) this.isDirty[reg] = 0;
+    this.dirty.length = 0;
+    this.epoch++;
   }
 
   /** Copies guest memory out through Unicorn (slow path; guest memory is normally viewed directly). */
@@ -164,7 +260,15 @@ export class Unicorn {
   /** Runs from begin until `until` is reached, the timeout (µs) expires, count instructions ran, or emu_stop. Returns the uc_err code. */
   emu_start(begin: number, until = 0, timeout = 0, count = 0): number {
     this.allWritten = true;
-    return F.uc_emu_start(this.handle, begin, until, timeout, count) as number;
+    this.flush();
+    this.dropCache();
+    this.running++;
+    try {
+      return F.uc_emu_start(this.handle, begin, until, timeout, count) as number;
+    } finally {
+      this.running--;
+      this.dropCache();
+    }
   }
 
   /** Stops emulation (from inside a hook, or from a timer). */
@@ -225,6 +329,7 @@ export class Unicorn {
       check(F.uc_context_alloc(this.handle, out) as number, 'uc_context_alloc');
       ctx = { ptr: out[0] };
     }
+    this.flush();
     check(F.uc_context_save(this.handle, ctx.ptr) as number, 'uc_context_save');
     return ctx;
   }
@@ -232,6 +337,7 @@ export class Unicorn {
   /** Restores a saved CPU state. */
   context_restore(ctx: CpuContext): void {
     this.allWritten = true;
+    this.dropCache();
     check(F.uc_context_restore(this.handle, ctx.ptr) as number, 'uc_context_restore');
   }
 

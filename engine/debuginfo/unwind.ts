@@ -15,6 +15,8 @@ import type { Module, ModuleMap } from './modules';
 export interface GuestMemory {
   /** The 8 bytes at `addr`, or undefined when they are not readable. */
   readU64(addr: number): bigint | undefined;
+  /** The same word as a Number (as wordToNumber converts it), NaN when unreadable: spares unwinds a BigInt per read. */
+  readWord?(addr: number): number;
 }
 
 /** Registers that survive a call in the SysV x86-64 ABI (rbx rbp r12–r15). */
@@ -108,6 +110,7 @@ export class Unwinder {
 
 function read(mem: GuestMemory, addr: number): number {
   if (!Number.isFinite(addr)) return NaN;
+  if (mem.readWord) return mem.readWord(addr);
   const v = mem.readU64(addr);
   return v === undefined ? NaN : wordToNumber(v);
 }

@@ -52,6 +52,8 @@ export const DIRTY_SIGNATURES: Readonly<Record<string, { readonly args: readonly
   cpuid: { args: [Ty.I32, Ty.I32], ret: Ty.I128 },
   /** () → the time-stamp counter. */
   rdtsc: { args: [], ret: Ty.I64 },
+  /** () → the x87 control word (x87 state lives in Unicorn). */
+  fpcw: { args: [], ret: Ty.I16 },
 };
 
 /** Looks a pure helper up; throws on an unknown name (a lifter bug). */

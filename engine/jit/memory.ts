@@ -35,10 +35,19 @@ export interface ViewSource {
 const PAGE = 4096;
 const M64 = (1n << 64n) - 1n;
 
+/** Entries of the direct-mapped page cache in front of the page maps. */
+const TLB_SIZE = 256;
+
 /** GuestMemoryAccess over page views, cached per page until invalidate(). */
 export class ViewMemory implements GuestMemoryAccess {
   private readonly readPages = new Map<number, DataView>();
   private readonly writePages = new Map<number, DataView>();
+  // A small direct-mapped cache by page number, like a TLB: page addresses are above 2^31, so
+  // Map lookups hash heap numbers, which costs more than the access itself.
+  private readonly readTags = new Float64Array(TLB_SIZE).fill(-1);
+  private readonly writeTags = new Float64Array(TLB_SIZE).fill(-1);
+  private readonly readTlb: (DataView | undefined)[] = new Array<DataView | undefined>(TLB_SIZE).fill(undefined);
+  private readonly writeTlb: (DataView | undefined)[] = new Array<DataView | undefined>(TLB_SIZE).fill(undefined);
 
   constructor(private readonly src: ViewSource) {}
 
@@ -46,10 +55,18 @@ export class ViewMemory implements GuestMemoryAccess {
   invalidate(): void {
     this.readPages.clear();
     this.writePages.clear();
+    this.readTags.fill(-1);
+    this.writeTags.fill(-1);
+    this.readTlb.fill(undefined);
+    this.writeTlb.fill(undefined);
   }
 
   private page(addr: number, write: boolean): DataView | undefined {
-    const base = addr - (addr % PAGE);
+    const pn = Math.floor(addr / PAGE);
+    const i = pn & (TLB_SIZE - 1);
+    const tags = write ? this.writeTags : this.readTags;
+    if (tags[i] === pn) return (write ? this.writeTlb : this.readTlb)[i];
+    const base = pn * PAGE;
     const cache = write ? this.writePages : this.readPages;
     let dv = cache.get(base);
     if (!dv) {
@@ -58,6 +75,8 @@ export class ViewMemory implements GuestMemoryAccess {
       dv = new DataView(v.buffer, v.byteOffset, PAGE);
       cache.set(base, dv);
     }
+    tags[i] = pn;
+    (write ? this.writeTlb : this.readTlb)[i] = dv;
     return dv;
   }
 

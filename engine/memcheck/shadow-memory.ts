@@ -19,6 +19,10 @@ import { forChunkPieces } from './chunk-pieces';
 export const SHADOW_CHUNK_SIZE = 65536;
 const CHUNK = SHADOW_CHUNK_SIZE;
 const BITMAP_BYTES = CHUNK / 8;
+/** Entries of the chunk lookup cache (a power of two). */
+const CHUNK_CACHE = 64;
+/** Folded chunks whose detail arrays are kept for reuse. */
+const MAX_SPARES = 4;
 
 // Chunk states. The first three are also the byte states a range can be set to.
 const NOACCESS = 0;
@@ -122,6 +126,12 @@ export class ShadowMemory {
   private lastNo = -1;
   private lastBase = -CHUNK;
   private lastChunk: Chunk = NOACCESS_CHUNK;
+  // A direct-mapped cache in front of the primary map: stack chunk numbers are above the small
+  // integers V8 hashes cheaply, and code alternates between stack, heap and globals.
+  private readonly cacheNo = new Float64Array(CHUNK_CACHE).fill(-1);
+  private readonly cacheChunk: Chunk[] = new Array<Chunk>(CHUNK_CACHE).fill(NOACCESS_CHUNK);
+  /** Detail arrays of chunks folded back, for the next chunk that needs detail. */
+  private readonly spares: Chunk[] = [];
 
   /**
    * Told whenever a range may become less than addressable-and-defined (no-access, undefined,
@@ -293,7 +303,17 @@ export class ShadowMemory {
     const no = Math.floor(addr / CHUNK);
     const c = this.chunkAt(no);
     const o = addr - this.lastBase;
-    if (vbits === 0n && c.state === DEFINED) return;
+    if (vbits === 0n) {
+      if (c.state === DEFINED) return;
+      // Defined data over defined bytes, the common store, changes nothing (no-access bytes
+      // hold 0xff, so zero V bytes are addressable too).
+      if (c.state === MIXED && o + size <= CHUNK) {
+        const v = c.v;
+        let z = 0;
+        for (let i = 0; i < size; i++) z |= v[o + i];
+        if (z === 0) return;
+      }
+    }
     if (c.state === MIXED && o + size <= CHUNK && size <= 8) {
       let lo = Number(vbits & 0xffffffffn);
       let hi = size > 4 ? Number(vbits >> 32n) : 0;
@@ -363,11 +383,7 @@ export class ShadowMemory {
     let c: Chunk;
     if (o >= 0 && o < CHUNK) c = this.lastChunk;
     else {
-      const no = Math.floor(addr / CHUNK);
-      c = this.map.get(no) ?? NOACCESS_CHUNK;
-      this.lastNo = no;
-      this.lastBase = no * CHUNK;
-      this.lastChunk = c;
+      c = this.chunkAt(Math.floor(addr / CHUNK));
       o = addr - this.lastBase;
     }
     const st = c.state;
@@ -518,7 +534,14 @@ export class ShadowMemory {
 
   private chunkAt(no: number): Chunk {
     if (no === this.lastNo) return this.lastChunk;
-    const c = this.map.get(no) ?? NOACCESS_CHUNK;
+    const i = no & (CHUNK_CACHE - 1);
+    let c: Chunk;
+    if (this.cacheNo[i] === no) c = this.cacheChunk[i];
+    else {
+      c = this.map.get(no) ?? NOACCESS_CHUNK;
+      this.cacheNo[i] = no;
+      this.cacheChunk[i] = c;
+    }
     this.lastNo = no;
     this.lastBase = no * CHUNK;
     this.lastChunk = c;
@@ -528,6 +551,9 @@ export class ShadowMemory {
   private put(no: number, c: Chunk): void {
     if (c === NOACCESS_CHUNK) this.map.delete(no);
     else this.map.set(no, c);
+    const i = no & (CHUNK_CACHE - 1);
+    this.cacheNo[i] = no;
+    this.cacheChunk[i] = c;
     this.lastNo = no;
     this.lastBase = no * CHUNK;
     this.lastChunk = c;
@@ -541,12 +567,12 @@ export class ShadowMemory {
   /** Gives a distinguished chunk its own detail, in the same state. */
   private materialize(no: number, c: Chunk): Chunk {
     if (c.state === MIXED) return c;
-    const buf = new ArrayBuffer(CHUNK);
-    const v = new Uint8Array(buf);
-    if (c.state !== DEFINED) v.fill(0xff);
-    const a = new Uint8Array(BITMAP_BYTES);
-    if (c.state !== NOACCESS) a.fill(0xff);
-    const m = new Chunk(MIXED, a, v, new Int32Array(buf), c.nNoAccess, c.nDefined, c.nUndefined);
+    const spare = this.spares.pop();
+    const v = spare?.v ?? new Uint8Array(new ArrayBuffer(CHUNK));
+    const a = spare?.a ?? new Uint8Array(BITMAP_BYTES);
+    v.fill(c.state === DEFINED ? 0 : 0xff);
+    a.fill(c.state === NOACCESS ? 0 : 0xff);
+    const m = new Chunk(MIXED, a, v, spare?.v32 ?? new Int32Array(v.buffer), c.nNoAccess, c.nDefined, c.nUndefined);
     this.put(no, m);
     return m;
   }
@@ -554,9 +580,15 @@ export class ShadowMemory {
   /** Folds a mixed chunk that has become uniform back into the distinguished chunk. */
   private maybeMerge(no: number, c: Chunk): void {
     if (c.state !== MIXED) return;
-    if (c.nNoAccess === CHUNK) this.put(no, NOACCESS_CHUNK);
-    else if (c.nDefined === CHUNK) this.put(no, DEFINED_CHUNK);
-    else if (c.nUndefined === CHUNK) this.put(no, UNDEFINED_CHUNK);
+    let u: Chunk;
+    if (c.nNoAccess === CHUNK) u = NOACCESS_CHUNK;
+    else if (c.nDefined === CHUNK) u = DEFINED_CHUNK;
+    else if (c.nUndefined === CHUNK) u = UNDEFINED_CHUNK;
+    else return;
+    this.put(no, u);
+    // A heap chunk may turn uniform and mixed again at every malloc: keep a few detail arrays
+    // for reuse instead of allocating 72 KiB each time.
+    if (this.spares.length < MAX_SPARES) this.spares.push(c);
   }
 
   private setRange(addr: number, len: number, st: Uniform): void {

@@ -6,6 +6,7 @@
  */
 import { DWARF_REGS } from '../cpu/x86-const';
 import { DebugInfo, DebugInfoOptions, StackFrame } from '../debuginfo/debuginfo';
+import { wordToNumber } from '../debuginfo/dwarf-expr';
 import { GuestMemory, pageFloor, Region } from '../memory/guest-memory';
 import type { Unicorn } from '../cpu/unicorn';
 
@@ -24,10 +25,17 @@ export class GuestDebugInfo {
   /** @param options for libdw's session, created when first needed (`debugInfoPath`: --extra-debuginfo-path). */
   constructor(private readonly mem: GuestMemory, private readonly options: DebugInfoOptions = {}) {
     mem.listen({
-      mapped: (r) => this.onMapped(r),
+      mapped: (r) => {
+        this.wordRegion = undefined;
+        this.onMapped(r);
+      },
+      protected: () => {
+        this.wordRegion = undefined;
+      },
       // An object is gone when the page holding its start is unmapped; ld.so's MAP_FIXED
       // mappings of segments over a library's first mapping unmap other parts of it.
       unmapped: (start, end) => {
+        this.wordRegion = undefined;
         this.pending = this.pending.filter((p) => !(p.bias >= start && p.bias < end));
         for (const m of this.info?.modules() ?? []) {
           if (m.start >= start && m.start < end) {
@@ -120,7 +128,30 @@ export class GuestDebugInfo {
     return this.get().framesForPcs(pcs);
   }
 
-  private readonly reader = { readU64: (a: number): bigint | undefined => this.readU64(a) };
+  private readonly reader = { readU64: (a: number): bigint | undefined => this.readU64(a), readWord: (a: number): number => this.readWord(a) };
+
+  /** The region the last word came from, and a view of its host chunk (an unwind reads one stack). */
+  private wordRegion: Region | undefined;
+  private wordView: DataView | undefined;
+
+  private readWord(a: number): number {
+    let r = this.wordRegion;
+    let dv = this.wordView;
+    if (!r || !dv || a < r.start || a + 8 > r.end) {
+      r = this.mem.find(a);
+      if (!r || a + 8 > r.end) {
+        const v = this.readU64(a);
+        return v === undefined ? NaN : wordToNumber(v);
+      }
+      const b = r.chunk.bytes;
+      dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+      this.wordRegion = r;
+      this.wordView = dv;
+    }
+    const o = r.chunkOffset + (a - r.start);
+    const hi = dv.getUint32(o + 4, true);
+    return hi < 0x200000 ? hi * 0x100000000 + dv.getUint32(o, true) : wordToNumber(dv.getBigUint64(o, true));
+  }
 
   private readU64(a: number): bigint | undefined {
     const v = this.mem.view(a, 8);

@@ -132,6 +132,7 @@ export class JitExecutor {
         return BigInt(a >>> 0) | (BigInt(b >>> 0) << 32n) | (BigInt(c >>> 0) << 64n) | (BigInt(d >>> 0) << 96n);
       },
       rdtsc: () => BigInt.asUintN(64, process.hrtime.bigint()),
+      fpcw: () => host.uc.reg_read(X86.FPCW) & 0xffffn,
     };
     this.env = { mem: this.memory, dirty: { ...engineHelpers, ...tool.dirty } };
     mem.listen({

@@ -492,6 +492,11 @@ const rdtsc: Sem = (c) => {
   c.putGpr(RDX, b.conv('NarrowHi', Ty.I32, t));
 };
 
+/** fnstcw: the x87 control word lives in Unicorn (x87 instructions run there), the engine reads it. */
+const fnstcw: Sem = (c) => {
+  c.write(0, c.b.dirty('fpcw', [], Ty.I16)!);
+};
+
 export const INT_SEMANTICS: Record<string, Sem> = {
   add: alu('add'), or: alu('or'), adc: alu('adc'), sbb: alu('sbb'), and: alu('and'), sub: alu('sub'),
   xor: alu('xor'), cmp: alu('cmp'), test: alu('test'),
@@ -507,5 +512,5 @@ export const INT_SEMANTICS: Record<string, Sem> = {
   shld: doubleShift(true), shrd: doubleShift(false),
   bt: bt('bt'), bts: bt('bts'), btr: bt('btr'), btc: bt('btc'), bsf: bitScan(false), bsr: bitScan(true),
   xadd, cmpxchg,
-  jcc, jmp, call, ret, syscall, int3, ud2, nop, cpuid, rdtsc,
+  jcc, jmp, call, ret, syscall, int3, ud2, nop, cpuid, rdtsc, fnstcw,
 };

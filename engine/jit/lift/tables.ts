@@ -105,6 +105,8 @@ export const ONE_BYTE: OpcodeMap = (() => {
   m[0xd1] = grp(SHIFTS, 'Ev,1');
   m[0xd2] = grp(SHIFTS, 'Eb,CL');
   m[0xd3] = grp(SHIFTS, 'Ev,CL');
+  // x87 runs on Unicorn, except fnstcw, which glibc's printf runs for every float it formats.
+  m[0xd9] = { mem: { grp: [undefined, undefined, undefined, undefined, undefined, undefined, undefined, 'fnstcw Mw'] } };
   m[0xe8] = 'call Jz f64 end';
   m[0xe9] = 'jmp Jz f64 end';
   m[0xeb] = 'jmp Jb f64 end';

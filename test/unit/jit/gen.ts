@@ -26,7 +26,7 @@ const PREFIX_BYTE: Record<keyof PfxSlot['pfx'], number> = { none: 0, p66: 0x66, 
 const SPECIAL_DOUBLES = [0, -0, Infinity, -Infinity, NaN, 2 ** 63, -(2 ** 63), 2 ** 31, 0.5, 1.5, 2.5, -2.5, 1e-310];
 
 /** Mnemonics that transfer control, trap, or depend on the environment: not in straight-line sequences. */
-export const NOT_STRAIGHT = new Set(['jcc', 'jmp', 'call', 'ret', 'syscall', 'int3', 'ud2', 'cpuid', 'rdtsc', 'popf', 'ldmxcsr']);
+export const NOT_STRAIGHT = new Set(['jcc', 'jmp', 'call', 'ret', 'syscall', 'int3', 'ud2', 'cpuid', 'rdtsc', 'fnstcw', 'popf', 'ldmxcsr']);
 
 export interface Generated {
   readonly bytes: Uint8Array;

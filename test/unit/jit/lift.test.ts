@@ -94,6 +94,19 @@ describe('lifter', () => {
     assert.equal(s.gpr(2), 0x1234567n);
   });
 
+  it('fnstcw stores the x87 control word the environment reports; other x87 instructions stay on Unicorn', () => {
+    const s = new GuestState();
+    s.rip = AT;
+    s.setGpr(0, 0x10008n);
+    const page = new Uint8Array(0x1000).fill(0xaa);
+    const v = (a: number, n: number): Uint8Array | undefined => (a >= 0x10000 && a + n <= 0x11000 ? page.subarray(a - 0x10000, a - 0x10000 + n) : undefined);
+    const env = { mem: new ViewMemory({ readView: v, writeView: v }), dirty: { fpcw: () => 0x037fn } };
+    interpret(lift('d938'), s, env); // fnstcw [rax]
+    assert.deepEqual([...page.subarray(7, 11)], [0xaa, 0x7f, 0x03, 0xaa]);
+    assert.equal(lift('d928').stmts.some((x) => x.tag === 'exit' || x.tag === 'dirty'), false, 'fldcw is not lifted');
+    assert.equal(lift('d928').jk, 'NoDecode');
+  });
+
   it('misaligned legacy-SSE memory operands trap (the CPU raises #GP; QEMU does not check)', () => {
     const s = new GuestState();
     s.rip = AT;
