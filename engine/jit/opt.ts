@@ -5,6 +5,9 @@
  *   wrote gives the known value, so `mov rax, 5; add rax, 1` folds to a constant and a register
  *   read twice is read once.
  * - Constant folding and the builder's identities, on the forwarded values.
+ * - Common subexpressions: a pure operation computed again on the same operands reuses the first
+ *   result (memcheck's instrumentation recomputes the same V bits of an address register for
+ *   every access through it).
  * - Dead code: assignments whose temporaries are never used (loads stay: they may fault).
  * - Redundant Puts: a Put overwritten by a later Put of the same bytes is dropped, but only when
  *   no side exit, memory access or helper call lies between them. State is therefore exact
@@ -26,6 +29,7 @@ function forward(sb: IRSB): IRSB {
   const known = new Map<number, { ty: Ty; a: Atom }>();
   const R = (a: Atom): Atom => (a.tag === 'tmp' ? subst.get(a.t) ?? a : a);
   const out: Stmt[] = [];
+  const pure = new Map<string, Atom>();
   const forget = (off: number, len: number): void => {
     for (const [o, k] of known) if (o < off + len && off < o + tyBytes(k.ty)) known.delete(o);
   };
@@ -42,6 +46,12 @@ function forward(sb: IRSB): IRSB {
         }
         const folded = e.tag === 'tmp' || e.tag === 'const' ? e : foldOrSimplify(e, sb.tyenv);
         if (folded) { subst.set(s.t, folded); break; }
+        const key = pureKey(e);
+        if (key !== undefined) {
+          const seen = pure.get(key);
+          if (seen) { subst.set(s.t, seen); break; }
+          pure.set(key, { tag: 'tmp', t: s.t });
+        }
         out.push({ tag: 'wrtmp', t: s.t, e });
         break;
       }
@@ -65,6 +75,20 @@ function forward(sb: IRSB): IRSB {
     }
   }
   return { ...sb, stmts: out, next: R(sb.next) };
+}
+
+const atomKey = (a: Atom): string => (a.tag === 'tmp' ? `t${a.t}` : `${a.ty}:${a.v}`);
+
+/** A key naming a pure expression by operation and operands (undefined for loads and gets). */
+function pureKey(e: Expr): string | undefined {
+  switch (e.tag) {
+    case 'unop': return `u ${e.op} ${e.ty} ${atomKey(e.a)}`;
+    case 'conv': return `c ${e.op} ${e.from} ${e.to} ${atomKey(e.a)}`;
+    case 'binop': return `b ${e.op} ${e.ty} ${atomKey(e.a)} ${atomKey(e.b)}`;
+    case 'ite': return `i ${atomKey(e.cond)} ${atomKey(e.t)} ${atomKey(e.f)}`;
+    case 'ccall': return `h ${e.fn} ${e.args.map(atomKey).join(' ')}`;
+    default: return undefined;
+  }
 }
 
 function rewrite(e: Expr, R: (a: Atom) => Atom): Expr {
