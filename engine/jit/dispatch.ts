@@ -53,7 +53,6 @@ export interface RunResult {
   readonly insns: number;
 }
 
-const CONTINUE = new Set(['Boring', 'Call', 'Ret']);
 
 export class Dispatcher {
   private readonly cache = new Map<number, Translation>();
@@ -115,7 +114,8 @@ export class Dispatcher {
     for (;;) {
       const exit = t.run(s, env);
       insns += t.insns;
-      if (!CONTINUE.has(exit.jk)) return { exit, insns };
+      const jk = exit.jk;
+      if (jk !== 'Boring' && jk !== 'Call' && jk !== 'Ret') return { exit, insns };
       if (insns >= maxInsns) return { insns };
       // Follow the link to the block that came next last time instead of looking it up.
       const addr = exit.next;

@@ -75,6 +75,14 @@ function putVByte(c: Chunk, j: number, nv: number): void {
   c.v[j] = nv;
 }
 
+/** True when bytes [o, o+n) of mixed chunk c are all addressable. */
+function allAddressable(c: Chunk, o: number, n: number): boolean {
+  if (c.nNoAccess === 0) return true;
+  const a = c.a;
+  for (let i = o, e = o + n; i < e; i++) if (((a[i >>> 3] >>> (i & 7)) & 1) === 0) return false;
+  return true;
+}
+
 /** Memory-overhead figures of a shadow memory. */
 export interface ShadowStats {
   /** Chunks with per-byte detail. */
@@ -312,6 +320,21 @@ export class ShadowMemory {
         let z = 0;
         for (let i = 0; i < size; i++) z |= v[o + i];
         if (z === 0) return;
+        // Defined data over addressable bytes (initialising fresh memory): count and clear.
+        if (allAddressable(c, o, size)) {
+          let wasUndefined = 0;
+          let wasPartial = 0;
+          for (let i = 0; i < size; i++) {
+            const b = v[o + i];
+            if (b === 0xff) wasUndefined++;
+            else if (b !== 0) wasPartial++;
+            v[o + i] = 0;
+          }
+          c.nUndefined -= wasUndefined;
+          c.nDefined += wasUndefined + wasPartial;
+          this.maybeMerge(no, c);
+          return;
+        }
       }
     }
     if (c.state === MIXED && o + size <= CHUNK && size <= 8) {

@@ -71,7 +71,11 @@ const S_FS = 18;
 const S_GS = 19;
 const S_XMM = 20;
 const S_MXCSR = S_XMM + 32;
-const N_SLOTS = S_MXCSR + 1;
+/** The flag thunk and the other RFLAGS words (CC_OP … RFLAGS_OTHER) as last copied out. */
+const S_THUNK = S_MXCSR + 1;
+const THUNK_SLOT = OFF.CC_OP >> 3;
+const N_THUNK = ((OFF.RFLAGS_OTHER - OFF.CC_OP) >> 3) + 1;
+const N_SLOTS = S_THUNK + N_THUNK;
 /** Unicorn register → `out` slot, for the registers the guest state mirrors. */
 const SLOT_OF_REG = new Map<number, number>([
   ...GPR_BY_ENCODING.map((reg, r): [number, number] => [reg, r]),
@@ -328,10 +332,21 @@ export class JitExecutor {
     const rip = s.u64[OFF.RIP >> 3];
     uc.reg_write(X86.RIP, rip);
     out[S_RIP] = rip;
-    const flags = rflagsOf(s);
-    if (flags !== out[S_FLAGS]) {
-      uc.reg_write(X86.EFLAGS, flags);
-      out[S_FLAGS] = flags;
+    // RFLAGS is computed from the thunk only when the thunk changed since the last copy.
+    let thunkSame = true;
+    for (let i = 0; i < N_THUNK; i++) {
+      const w = s.u64[THUNK_SLOT + i];
+      if (w !== out[S_THUNK + i]) {
+        thunkSame = false;
+        out[S_THUNK + i] = w;
+      }
+    }
+    if (!thunkSame) {
+      const flags = rflagsOf(s);
+      if (flags !== out[S_FLAGS]) {
+        uc.reg_write(X86.EFLAGS, flags);
+        out[S_FLAGS] = flags;
+      }
     }
     const seg = (slot: number, reg: number, off: number): void => {
       const v = s.u64[off >> 3];

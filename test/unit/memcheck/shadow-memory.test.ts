@@ -129,7 +129,7 @@ describe('ShadowMemory', () => {
       return [a, n];
     };
     for (let step = 0; step < 3000; step++) {
-      const op = Math.floor(r() * 7);
+      const op = Math.floor(r() * 9);
       const [a, n] = range(len);
       switch (op) {
         case 0: s.makeNoAccess(a, n); m.set(a, n, 0, 0xff); break;
@@ -147,6 +147,18 @@ describe('ShadowMemory', () => {
           s.setVbits(a, bytes); m.setV(a, bytes);
           break;
         }
+        case 7: case 8: {
+          // Translated code's stores: mostly defined data (the fast paths), near the other ranges.
+          for (let k = 0; k < 20; k++) {
+            const size = [1, 2, 4, 8, 16][Math.floor(r() * 5)];
+            const at = Math.min(a + Math.floor(r() * 64), base + len - size);
+            const bytes = new Uint8Array(size).map(() => (op === 7 ? 0 : [0, 0xff, Math.floor(r() * 256)][Math.floor(r() * 3)]));
+            let v = 0n;
+            for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]);
+            s.storeV(at, size, v); m.setV(at, bytes);
+          }
+          break;
+        }
       }
       if (step % 100 === 99) {
         assert.deepEqual(s.getVbits(base, len), m.v, `V bits after step ${step}`);
@@ -157,6 +169,11 @@ describe('ShadowMemory', () => {
           assert.equal(s.firstUndefined(qa, qn), m.first(qa, qn, (i) => m.a[i] === 1 && m.v[i] !== 0), 'firstUndefined');
           const size = [1, 2, 4, 8, 16, 32][k % 6];
           assert.equal(s.checkAccess(qa, size), m.first(qa, size, (i) => !m.a[i]) < 0, 'checkAccess');
+          if (size <= 16 && s.checkAccess(qa, size)) {
+            let want = 0n;
+            for (let i = size - 1; i >= 0; i--) want = (want << 8n) | BigInt(m.v[qa - base + i]);
+            assert.equal(s.loadV(qa, size), want, 'loadV');
+          }
           const w = qa - (qa % 8);
           if (w >= base && w + 8 <= base + len) {
             assert.equal(s.isValidAlignedWord(w), m.first(w, 8, (i) => !m.a[i] || m.v[i] !== 0) < 0, 'isValidAlignedWord');
