@@ -20,6 +20,7 @@ import { GuestState, OFF } from './guest-state';
 import { PURE_HELPERS } from './helpers';
 import type { BlockExit, InterpEnv } from './interp';
 import { Atom, Binop, Conv, Expr, IRSB, Stmt, Ty, tyBytes, UnopSame } from './ir';
+import { toNum } from './bigint-bits';
 import { GuestMemoryFault } from './memory';
 import { evalBinop, evalConv, evalUnop } from './ops';
 
@@ -27,7 +28,7 @@ import { evalBinop, evalConv, evalUnop } from './ops';
 export type CompiledBlock = (s: GuestState, env: InterpEnv) => BlockExit;
 
 type Generated = (u64: BigUint64Array, dv: DataView, b8: Uint8Array, mem: InterpEnv['mem'],
-  dirty: InterpEnv['dirty'], K: Runtime) => number;
+  dirty: InterpEnv['dirty'], K: Runtime, N: (v: bigint) => number) => number;
 
 /** What generated code calls besides memory and dirty helpers. */
 interface Runtime {
@@ -49,7 +50,7 @@ export function compileBlock(sb: IRSB): CompiledBlock {
   const src = generate(sb);
   // Named after the guest address, so that a CPU profile tells which block its time went to.
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const fn = new Function(`return function block_${sb.addr.toString(16)}(u64, dv, b8, mem, dirty, K) {\n${src}\n};`)() as Generated;
+  const fn = new Function(`return function block_${sb.addr.toString(16)}(u64, dv, b8, mem, dirty, K, N) {\n${src}\n};`)() as Generated;
   const exits: BlockExit[] = [];
   let ia = sb.addr;
   for (const s of sb.stmts) {
@@ -63,7 +64,7 @@ export function compileBlock(sb: IRSB): CompiledBlock {
   return (s, env) => {
     let k: number;
     try {
-      k = fn(s.u64, s.dv, s.bytes, env.mem, env.dirty, K);
+      k = fn(s.u64, s.dv, s.bytes, env.mem, env.dirty, K, toNum);
     } catch (e) {
       if (e instanceof GuestMemoryFault) {
         e.insnAddr = K.ia;
@@ -72,7 +73,7 @@ export function compileBlock(sb: IRSB): CompiledBlock {
       throw e;
     }
     if (k >= 0) return exits[k];
-    return fallThrough ?? { next: Number(s.u64[RIP_SLOT]), jk: sb.jk, insnAddr: lastInsn };
+    return fallThrough ?? { next: toNum(s.u64[RIP_SLOT]), jk: sb.jk, insnAddr: lastInsn };
   };
 }
 
@@ -118,7 +119,7 @@ class Gen {
         L.push(this.put(s.off, this.ty(s.a), this.atom(s.a)));
         return;
       case 'store':
-        L.push(`mem.store(Number(${this.atom(s.addr)}), ${tyBytes(this.ty(s.data))}, ${this.atom(s.data)});`);
+        L.push(`mem.store(N(${this.atom(s.addr)}), ${tyBytes(this.ty(s.data))}, ${this.atom(s.data)});`);
         return;
       case 'exit':
         L.push(`if (${this.atom(s.guard)} !== 0n) { u64[${RIP_SLOT}] = ${s.dst}n; return ${this.exitNo++}; }`);
@@ -147,10 +148,19 @@ class Gen {
   }
 
   private put(off: number, ty: Ty, v: string): string {
+    const bytes = ty === Ty.I1 ? 1 : tyBytes(ty);
+    if (bytes < 8 && (off & 7) + bytes <= 8) {
+      // A field inside one 64-bit word: masked into the word with BigInt operations only
+      // (Number(bigint) is a slow runtime call in V8).
+      const w = off >> 3;
+      const sh = (off & 7) * 8;
+      const keep = (~(((1n << BigInt(8 * bytes)) - 1n) << BigInt(sh))) & 0xffffffffffffffffn;
+      return `u64[${w}] = (u64[${w}] & 0x${keep.toString(16)}n) | ${sh ? `(${v} << ${sh}n)` : v};`;
+    }
     switch (ty) {
-      case Ty.I1: case Ty.I8: return `b8[${off}] = Number(${v});`;
-      case Ty.I16: return `dv.setUint16(${off}, Number(${v}), true);`;
-      case Ty.I32: return `dv.setUint32(${off}, Number(${v}), true);`;
+      case Ty.I1: case Ty.I8: return `b8[${off}] = N(${v});`;
+      case Ty.I16: return `dv.setUint16(${off}, N(${v}), true);`;
+      case Ty.I32: return `dv.setUint32(${off}, N(${v}), true);`;
       case Ty.I64: return off % 8 === 0 ? `u64[${off >> 3}] = ${v};` : `dv.setBigUint64(${off}, ${v}, true);`;
       case Ty.I128: return off % 8 === 0
         ? `u64[${off >> 3}] = ${v} & 0xffffffffffffffffn; u64[${(off >> 3) + 1}] = ${v} >> 64n;`
@@ -162,7 +172,7 @@ class Gen {
     switch (e.tag) {
       case 'tmp': case 'const': return this.atom(e);
       case 'get': return this.get(e.off, e.ty);
-      case 'load': return `mem.load(Number(${this.atom(e.addr)}), ${tyBytes(e.ty)})`;
+      case 'load': return `mem.load(N(${this.atom(e.addr)}), ${tyBytes(e.ty)})`;
       case 'unop': return this.unop(e.op, e.ty, this.atom(e.a));
       case 'conv': return this.conv(e.op, e.from, e.to, this.atom(e.a));
       case 'binop': return this.binop(e.op, e.ty, e.a, e.b);
@@ -217,7 +227,10 @@ class Gen {
           if (op === 'Shr') return `(${a} >> ${n})`;
           return `BigInt.asUintN(${w}, ${signed(a)} >> ${n})`;
         }
-        return `K.binop(${JSON.stringify(op)}, ${w}, ${a}, ${b})`;
+        // A variable amount: the same rules as ops.ts (amounts of the width or more shift everything out).
+        if (op === 'Shl') return `(${b} >= ${w}n ? 0n : BigInt.asUintN(${w}, ${a} << ${b}))`;
+        if (op === 'Shr') return `(${b} >= ${w}n ? 0n : ${a} >> ${b})`;
+        return `BigInt.asUintN(${w}, ${signed(a)} >> (${b} >= ${w}n ? ${w - 1}n : ${b}))`;
       default:
         return `K.binop(${JSON.stringify(op)}, ${w}, ${a}, ${b})`;
     }

@@ -22,6 +22,7 @@
  *   ROL/ROR   dep1 = result, ndep = the previous RFLAGS (only CF and OF change)
  *   UMUL/SMUL dep1, dep2 = the operands (CF = OF = the product does not fit in w bits)
  */
+import { low32 } from './bigint-bits';
 
 export const CC_KINDS = ['ADD', 'ADC', 'SUB', 'SBB', 'LOGIC', 'INC', 'DEC', 'SHL', 'SHR', 'ROL', 'ROR', 'UMUL', 'SMUL'] as const;
 export type CcKind = typeof CC_KINDS[number];
@@ -61,14 +62,18 @@ for (let i = 0; i < 256; i++) {
   PARITY[i] = b ? 0 : 4; // PF set when the low byte has an even number of ones
 }
 
+// As BigInts, and widths too: BigInt(number) and Number(bigint) are slow runtime calls in V8.
+const PARITY_BIG = Array.from(PARITY, (p) => BigInt(p));
+const WIDTH_BIG = new Map<number, bigint>(WIDTHS.map((w) => [w, BigInt(w)]));
+
 /** PF of a result: F.P when its low byte has even parity. */
-export const parityFlag = (res: bigint): bigint => BigInt(PARITY[Number(res & 0xffn)]);
+export const parityFlag = (res: bigint): bigint => PARITY_BIG[low32(res) & 0xff];
 
 /** The six arithmetic flags (OSZAPC in RFLAGS positions) that a thunk stands for. */
 export function calcRflags(op: bigint, dep1: bigint, dep2: bigint, ndep: bigint): bigint {
-  const d = ccOpDecode(Number(op));
+  const d = ccOpDecode(low32(op));
   if (!d) return dep1 & OSZAPC;
-  const w = BigInt(d.width);
+  const w = WIDTH_BIG.get(d.width)!;
   const mask = (1n << w) - 1n;
   const sign = 1n << (w - 1n);
   const szp = (res: bigint): bigint => (res & sign ? F.S : 0n) | (res === 0n ? F.Z : 0n) | parityFlag(res);
@@ -155,7 +160,7 @@ export function condHolds(cc: number, f: bigint): boolean {
 
 /** The generic condition helper: condition cc on the thunk, as 0n/1n. */
 export function calcCond(cc: bigint, op: bigint, dep1: bigint, dep2: bigint, ndep: bigint): bigint {
-  return condHolds(Number(cc), calcRflags(op, dep1, dep2, ndep)) ? 1n : 0n;
+  return condHolds(low32(cc), calcRflags(op, dep1, dep2, ndep)) ? 1n : 0n;
 }
 
 /** The carry flag alone (for adc/sbb/rcl after a thunk from another block), as 0n/1n. */

@@ -18,6 +18,7 @@
  * generated code reads and writes as one BigUint64Array element (xmm slots leave their upper 8
  * bytes unused). The area mirrors the state's offsets, so the IR printer names them alike.
  */
+import { toNum } from './bigint-bits';
 
 /** Guest register numbers in hardware encoding order. */
 export const GPR_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi',
@@ -125,7 +126,7 @@ export class GuestState {
   }
 
   get rip(): number {
-    return Number(this.u64[OFF.RIP >> 3]);
+    return toNum(this.u64[OFF.RIP >> 3]);
   }
 
   set rip(v: number) {

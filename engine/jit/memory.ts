@@ -32,6 +32,8 @@ export interface ViewSource {
   writeView(addr: number, len: number): Uint8Array | undefined;
 }
 
+import { low32 } from './bigint-bits';
+
 const PAGE = 4096;
 const M64 = (1n << 64n) - 1n;
 
@@ -100,9 +102,9 @@ export class ViewMemory implements GuestMemoryAccess {
     const dv = off + size <= PAGE ? this.page(addr, true) : undefined;
     if (dv) {
       switch (size) {
-        case 1: dv.setUint8(off, Number(value & 0xffn)); return;
-        case 2: dv.setUint16(off, Number(value & 0xffffn), true); return;
-        case 4: dv.setUint32(off, Number(value & 0xffffffffn), true); return;
+        case 1: dv.setUint8(off, low32(value) & 0xff); return;
+        case 2: dv.setUint16(off, low32(value) & 0xffff, true); return;
+        case 4: dv.setUint32(off, low32(value), true); return;
         case 8: dv.setBigUint64(off, value & M64, true); return;
         case 16: dv.setBigUint64(off, value & M64, true); dv.setBigUint64(off + 8, value >> 64n, true); return;
       }

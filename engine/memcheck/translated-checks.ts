@@ -8,6 +8,7 @@
  */
 import { SYSCALL_TABLE } from '../kernel/syscall-table';
 import type { SyscallDecl } from '../kernel/syscall-decl';
+import { toNum } from '../jit/bigint-bits';
 import { GuestState, gprOff, OFF, ORIGIN_OFFSET, SHADOW_OFFSET } from '../jit/guest-state';
 import type { DirtyFn } from '../jit/interp';
 import type { JitExecutor, JitTool } from '../process/jit-executor';
@@ -62,16 +63,16 @@ export function memcheckJitTool(mc: Memcheck, opts: TranslatedCheckOptions, jit:
     mc.invalidGuestAccess(write, addr, size);
   };
   const loadV: DirtyFn = (ia, a, sz) => {
-    const addr = Number(a);
-    const size = Number(sz);
+    const addr = toNum(a);
+    const size = toNum(sz);
     if (shadow.checkAccess(addr, size)) return opts.undefValueErrors ? shadow.loadV(addr, size) : 0n;
     access(false, addr, size, ia);
     // Unaddressable bytes read as defined, so that one bad read gives one report.
     return 0n;
   };
   const storeV: DirtyFn = (ia, a, sz, v) => {
-    const addr = Number(a);
-    const size = Number(sz);
+    const addr = toNum(a);
+    const size = toNum(sz);
     if (!shadow.checkAccess(addr, size)) {
       // memcheck checks a 16-byte store as two 8-byte ones (its reports say "of size 8").
       if (size === 16) {
@@ -97,19 +98,19 @@ export function memcheckJitTool(mc: Memcheck, opts: TranslatedCheckOptions, jit:
       mc.report(R.uninitValue(Number(size), mc.withOrigin(mc.common(mc.here()), otag)));
       return undefined;
     },
-    [MC_ORIGIN_DIRTY.loadO]: (_ia, a, sz) => BigInt(origins ? origins.mem.get(Number(a), Number(sz)) : 0),
+    [MC_ORIGIN_DIRTY.loadO]: (_ia, a, sz) => BigInt(origins ? origins.mem.get(toNum(a), toNum(sz)) : 0),
     [MC_ORIGIN_DIRTY.storeO]: (_ia, a, sz, otag) => {
-      origins?.mem.set(Number(a), Number(sz), Number(otag));
+      origins?.mem.set(toNum(a), toNum(sz), toNum(otag));
       return undefined;
     },
     [MC_DIRTY.redzoneUndefined]: (_ia, sp, next) => {
       // Its origin is where control goes: the callee's entry (or the return address), as VEX has it.
-      newStack(Number(sp) - REDZONE, REDZONE, Number(next));
+      newStack(toNum(sp) - REDZONE, REDZONE, toNum(next));
       return undefined;
     },
     [MC_DIRTY.spChange]: (ia, o, n) => {
-      const oldSp = Number(o);
-      const newSp = Number(n);
+      const oldSp = toNum(o);
+      const newSp = toNum(n);
       // A new frame is undefined; a larger move is a switch to another stack.
       if (newSp < oldSp) {
         if (oldSp - newSp <= MAX_STACKFRAME) newStack(newSp - REDZONE, oldSp - newSp, ia);

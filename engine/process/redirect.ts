@@ -36,7 +36,7 @@ export class RedirectCall {
 
   /** Integer argument i as a Number (pointers and sizes below 2^53). */
   num(i: number): number {
-    return Number(this.proc.uc.reg_read(ARG_REGS[i]));
+    return this.proc.uc.reg_read_num(ARG_REGS[i]);
   }
 }
 
