@@ -38,6 +38,8 @@ interface Runtime {
   readonly helpers: Readonly<Record<string, (...a: bigint[]) => bigint>>;
   /** The address of the instruction running when a memory fault happened. */
   ia: number;
+  /** Extra runs of a self-looping block in its last call. */
+  loops: number;
 }
 
 const HELPER_FNS: Record<string, (...a: bigint[]) => bigint> = Object.fromEntries(
@@ -45,9 +47,23 @@ const HELPER_FNS: Record<string, (...a: bigint[]) => bigint> = Object.fromEntrie
 
 const RIP_SLOT = OFF.RIP >> 3;
 
+/** How a block is compiled. */
+export interface CompileOptions {
+  /**
+   * A block that jumps back to its own start runs again inside its function, up to this many
+   * extra times per call (a hot loop then costs no trip through the dispatcher). 0: never, as a
+   * debugger's one-instruction blocks need.
+   */
+  readonly selfLoops?: number;
+}
+
+/** Extra runs of self-looping blocks since the dispatcher last collected them (it counts instructions by runs). */
+export const selfLoopRuns = { extra: 0 };
+
 /** Compiles a block. */
-export function compileBlock(sb: IRSB): CompiledBlock {
-  const src = generate(sb);
+export function compileBlock(sb: IRSB, opts: CompileOptions = {}): CompiledBlock {
+  const g = new Gen(sb, opts.selfLoops ?? 0);
+  const src = g.body();
   // Named after the guest address, so that a CPU profile tells which block its time went to.
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const fn = new Function(`return function block_${sb.addr.toString(16)}(u64, dv, b8, mem, dirty, K, N) {\n${src}\n};`)() as Generated;
@@ -60,11 +76,13 @@ export function compileBlock(sb: IRSB): CompiledBlock {
   const lastInsn = ia;
   // A block that ends in a jump to a constant address leaves the same way every time.
   const fallThrough: BlockExit | undefined = sb.next.tag === 'const' ? { next: Number(sb.next.v), jk: sb.jk, insnAddr: lastInsn } : undefined;
-  const K: Runtime = { unop: evalUnop, binop: evalBinop, conv: evalConv, helpers: HELPER_FNS, ia: 0 };
+  const K: Runtime = { unop: evalUnop, binop: evalBinop, conv: evalConv, helpers: HELPER_FNS, ia: 0, loops: 0 };
+  const loops = g.loops;
   return (s, env) => {
     let k: number;
     try {
       k = fn(s.u64, s.dv, s.bytes, env.mem, env.dirty, K, toNum);
+      if (loops) selfLoopRuns.extra += K.loops;
     } catch (e) {
       if (e instanceof GuestMemoryFault) {
         e.insnAddr = K.ia;
@@ -78,9 +96,8 @@ export function compileBlock(sb: IRSB): CompiledBlock {
 }
 
 /** The JS source of a block's function body (exposed for tests and debugging). */
-export function generate(sb: IRSB): string {
-  const g = new Gen(sb);
-  return g.body();
+export function generate(sb: IRSB, opts: CompileOptions = {}): string {
+  return new Gen(sb, opts.selfLoops ?? 0).body();
 }
 
 const big = (v: bigint): string => `${v}n`;
@@ -89,8 +106,25 @@ const mask = (ty: Ty): string => (ty === Ty.I1 ? '1n' : `0x${((1n << BigInt(ty))
 class Gen {
   private readonly lines: string[] = [];
   private exitNo = 0;
+  /** The block jumps back to its start (by a side exit or at its end) and loops inside its function. */
+  readonly loops: boolean;
 
-  constructor(private readonly sb: IRSB) {}
+  constructor(private readonly sb: IRSB, private readonly maxLoops: number) {
+    const self = (jk: string, dst: Atom | number): boolean =>
+      jk === 'Boring' && (typeof dst === 'number' ? dst === sb.addr : dst.tag === 'const' && dst.v === BigInt(sb.addr));
+    this.loops = maxLoops > 0 && (self(sb.jk, sb.next) || sb.stmts.some((x) => x.tag === 'exit' && self(x.jk, x.dst)));
+  }
+
+  /** The jump back to the block's start when it may loop once more; nothing when it cannot. */
+  private again(jk: string, dst: Atom | number): string {
+    if (!this.loops || jk !== 'Boring') return '';
+    const d = typeof dst === 'number' ? dst : dst.tag === 'const' ? Number(dst.v) : -1;
+    return d === this.sb.addr ? `if (n < ${this.maxLoops}) { n++; continue; } ` : '';
+  }
+
+  private leave(k: number): string {
+    return this.loops ? `K.loops = n; return ${k};` : `return ${k};`;
+  }
 
   private ty(a: Atom): Ty {
     return a.tag === 'const' ? a.ty : this.sb.tyenv[a.t];
@@ -101,8 +135,10 @@ class Gen {
   }
 
   body(): string {
+    if (this.loops) this.lines.push('let n = 0;', 'for (;;) {');
     for (const s of this.sb.stmts) this.stmt(s);
-    this.lines.push(`u64[${RIP_SLOT}] = ${this.atom(this.sb.next)};`, 'return -1;');
+    this.lines.push(`${this.again(this.sb.jk, this.sb.next)}u64[${RIP_SLOT}] = ${this.atom(this.sb.next)};`, this.leave(-1));
+    if (this.loops) this.lines.push('}');
     return `"use strict";\n${this.lines.join('\n')}`;
   }
 
@@ -122,7 +158,7 @@ class Gen {
         L.push(`mem.store(N(${this.atom(s.addr)}), ${tyBytes(this.ty(s.data))}, ${this.atom(s.data)});`);
         return;
       case 'exit':
-        L.push(`if (${this.atom(s.guard)} !== 0n) { u64[${RIP_SLOT}] = ${s.dst}n; return ${this.exitNo++}; }`);
+        L.push(`if (${this.atom(s.guard)} !== 0n) { ${this.again(s.jk, s.dst)}u64[${RIP_SLOT}] = ${s.dst}n; ${this.leave(this.exitNo++)} }`);
         return;
       case 'dirty': {
         const call = `dirty[${JSON.stringify(s.fn)}](${['K.ia', ...s.args.map((a) => this.atom(a))].join(', ')})`;

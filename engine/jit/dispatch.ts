@@ -8,7 +8,7 @@
  * The cache is invalidated by address range when guest code changes (writes to code pages,
  * munmap, mprotect), as the engine's memory listener reports.
  */
-import { compileBlock, CompiledBlock } from './codegen';
+import { compileBlock, CompiledBlock, selfLoopRuns } from './codegen';
 import { BlockExit, interpret, InterpEnv } from './interp';
 import { IRSB } from './ir';
 import { CodeFetch, liftBlock, LiftOptions } from './lift/lift';
@@ -29,6 +29,8 @@ export interface DispatchOptions extends LiftOptions {
 
 /** Default interpreted runs before compilation. */
 const HOT_THRESHOLD = 30;
+/** Extra runs a self-looping compiled block may make per call (its loop stays within the run budget's order). */
+const SELF_LOOPS = 1000;
 
 /** One cached translation. */
 interface Translation {
@@ -75,11 +77,13 @@ export class Dispatcher {
       const hot = this.opts.interpret ? Infinity : this.opts.hotThreshold ?? HOT_THRESHOLD;
       const final = ir;
       const tr: Translation = { addr, len: sb.len, insns: sb.insns, coldRuns: hot, run: (s, env) => interpret(final, s, env) };
-      if (hot <= 0) tr.run = compileBlock(ir);
+      // One-instruction blocks (a debugger's watch) must come back after every instruction.
+      const copts = { selfLoops: this.opts.maxInsns === 1 ? 0 : SELF_LOOPS };
+      if (hot <= 0) tr.run = compileBlock(ir, copts);
       else if (hot !== Infinity) {
         tr.run = (s, env) => {
           if (--tr.coldRuns <= 0) {
-            tr.run = compileBlock(final);
+            tr.run = compileBlock(final, copts);
             this.compiled++;
           }
           return interpret(final, s, env);
@@ -113,7 +117,8 @@ export class Dispatcher {
     let t = this.lookup(s.rip);
     for (;;) {
       const exit = t.run(s, env);
-      insns += t.insns;
+      insns += t.insns * (1 + selfLoopRuns.extra);
+      selfLoopRuns.extra = 0;
       const jk = exit.jk;
       if (jk !== 'Boring' && jk !== 'Call' && jk !== 'Ret') return { exit, insns };
       if (insns >= maxInsns) return { insns };
