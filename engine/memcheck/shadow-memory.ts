@@ -630,6 +630,42 @@ export class ShadowMemory {
     }
   }
 
+  /**
+   * fillMixed for whole 8-byte groups (stack frames, the red zone at every call and return, heap
+   * payloads): one pass that counts each group's old state and writes its new one.
+   */
+  private fillGroups(c: Chunk, o: number, n: number, st: Uniform): void {
+    const { a, v32 } = c;
+    const ab = st === NOACCESS ? 0 : 0xff;
+    const vw = st === DEFINED ? 0 : -1;
+    let na = 0;
+    let d = 0;
+    let u = 0;
+    for (let i = o, e = o + n; i < e; i += 8) {
+      const ai = i >>> 3;
+      const wi = i >>> 2;
+      const oldA = a[ai];
+      const w0 = v32[wi];
+      const w1 = v32[wi + 1];
+      if (oldA === 0) na += 8;
+      else if (oldA === 0xff && w0 === w1 && (w0 === 0 || w0 === -1)) {
+        if (w0 === 0) d += 8;
+        else u += 8;
+      } else {
+        this.uncount(c, i, 8);
+      }
+      a[ai] = ab;
+      v32[wi] = vw;
+      v32[wi + 1] = vw;
+    }
+    c.nNoAccess -= na;
+    c.nDefined -= d;
+    c.nUndefined -= u;
+    if (st === NOACCESS) c.nNoAccess += n;
+    else if (st === DEFINED) c.nDefined += n;
+    else c.nUndefined += n;
+  }
+
   /** Removes bytes [o, o+n) of a mixed chunk from its per-state counts. */
   private uncount(c: Chunk, o: number, n: number): void {
     const { a, v, v32 } = c;
@@ -665,6 +701,11 @@ export class ShadowMemory {
 
   /** Puts bytes [o, o+n) of mixed chunk c (number no) in state st. */
   private fillMixed(no: number, c: Chunk, o: number, n: number, st: Uniform): void {
+    if ((o & 7) === 0 && (n & 7) === 0 && n <= 512) {
+      this.fillGroups(c, o, n, st);
+      this.maybeMerge(no, c);
+      return;
+    }
     this.uncount(c, o, n);
     const vb = st === DEFINED ? 0 : 0xff;
     const on = st !== NOACCESS;
