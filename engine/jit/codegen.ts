@@ -76,6 +76,9 @@ export function compileBlock(sb: IRSB, opts: CompileOptions = {}): CompiledBlock
   const lastInsn = ia;
   // A block that ends in a jump to a constant address leaves the same way every time.
   const fallThrough: BlockExit | undefined = sb.next.tag === 'const' ? { next: Number(sb.next.v), jk: sb.jk, insnAddr: lastInsn } : undefined;
+  // Otherwise (ret, indirect jumps) one exit object is refilled each time: it is read before the
+  // block runs again, and an allocation per return adds up.
+  const computed = { next: 0, jk: sb.jk, insnAddr: lastInsn };
   const K: Runtime = { unop: evalUnop, binop: evalBinop, conv: evalConv, helpers: HELPER_FNS, ia: 0, loops: 0 };
   const loops = g.loops;
   return (s, env) => {
@@ -91,7 +94,9 @@ export function compileBlock(sb: IRSB, opts: CompileOptions = {}): CompiledBlock
       throw e;
     }
     if (k >= 0) return exits[k];
-    return fallThrough ?? { next: toNum(s.u64[RIP_SLOT]), jk: sb.jk, insnAddr: lastInsn };
+    if (fallThrough) return fallThrough;
+    computed.next = toNum(s.u64[RIP_SLOT]);
+    return computed;
   };
 }
 
