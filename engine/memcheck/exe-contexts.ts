@@ -12,8 +12,27 @@ export interface ExeContext {
   pcs: readonly number[];
 }
 
+/** A hash of a stack's addresses (every malloc and free interns one: no string keys). */
+function hashPcs(pcs: readonly number[]): number {
+  let h = pcs.length;
+  for (const pc of pcs) {
+    h = Math.imul(h ^ (pc >>> 0), 0x9e3779b1);
+    h = Math.imul(h ^ Math.floor(pc / 4294967296), 0x85ebca6b);
+    h ^= h >>> 15;
+  }
+  return h;
+}
+
+function samePcs(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export class ExeContexts {
-  private readonly byKey = new Map<string, ExeContext>();
+  /** Contexts by hash of their addresses (a list, for the rare collision). */
+  private readonly byHash = new Map<number, ExeContext[]>();
+  private count = 0;
   private readonly frameCache = new Map<number, StackFrame[]>();
 
   constructor(private readonly proc: GuestProcess, private readonly maxFrames: number) {}
@@ -25,12 +44,15 @@ export class ExeContexts {
 
   /** Interns a list of addresses. */
   intern(pcs: number[]): ExeContext {
-    const key = pcs.join(',');
-    let c = this.byKey.get(key);
-    if (!c) {
-      c = { id: this.byKey.size + 1, pcs };
-      this.byKey.set(key, c);
+    const h = hashPcs(pcs);
+    let bucket = this.byHash.get(h);
+    if (!bucket) {
+      bucket = [];
+      this.byHash.set(h, bucket);
     }
+    for (const c of bucket) if (samePcs(c.pcs, pcs)) return c;
+    const c = { id: ++this.count, pcs };
+    bucket.push(c);
     return c;
   }
 
@@ -46,6 +68,6 @@ export class ExeContexts {
 
   /** Number of distinct contexts (for -v statistics). */
   get size(): number {
-    return this.byKey.size;
+    return this.count;
   }
 }

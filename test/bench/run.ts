@@ -20,11 +20,7 @@ interface ToolConfig {
   args: readonly string[];
 }
 
-/**
- * The tools benchmarked. When memcheck lands, add
- *   { tool: 'memcheck', args: ['--tool=memcheck', '-q'] },
- * and every program gets a memcheck row beside its none row.
- */
+/** The tools benchmarked: every program gets a row for each. */
 const TOOLS: readonly ToolConfig[] = [
   { tool: 'none', args: ['--tool=none', '-q'] },
   { tool: 'memcheck', args: ['--tool=memcheck', '-q'] },
