@@ -57,11 +57,25 @@ export interface CompileOptions {
   readonly selfLoops?: number;
 }
 
-/** Extra runs of self-looping blocks since the dispatcher last collected them (it counts instructions by runs). */
-export const selfLoopRuns = { extra: 0 };
+/**
+ * A compiled block in parts, for the dispatcher to call without a wrapper: `fn` runs the block
+ * and returns the index of the side exit taken, or -1 for the block's end.
+ */
+export interface CompiledCode {
+  readonly fn: Generated;
+  /** Per-block runtime: the faulting instruction's address, the extra runs of a self-loop. */
+  readonly K: Runtime;
+  readonly exits: readonly BlockExit[];
+  /** The exit at the block's end when its target is constant. */
+  readonly fallThrough: BlockExit | undefined;
+  /** Refilled for a computed target (ret, indirect jumps): read before the block runs again. */
+  readonly computed: { next: number; jk: BlockExit['jk']; insnAddr: number };
+  /** The block may loop inside its function (K.loops counts the extra runs). */
+  readonly loops: boolean;
+}
 
-/** Compiles a block. */
-export function compileBlock(sb: IRSB, opts: CompileOptions = {}): CompiledBlock {
+/** Compiles a block to its parts. */
+export function compileCode(sb: IRSB, opts: CompileOptions = {}): CompiledCode {
   const g = new Gen(sb, opts.selfLoops ?? 0);
   const src = g.body();
   // Named after the guest address, so that a CPU profile tells which block its time went to.
@@ -74,30 +88,33 @@ export function compileBlock(sb: IRSB, opts: CompileOptions = {}): CompiledBlock
     if (s.tag === 'exit') exits.push({ next: s.dst, jk: s.jk, insnAddr: ia });
   }
   const lastInsn = ia;
-  // A block that ends in a jump to a constant address leaves the same way every time.
   const fallThrough: BlockExit | undefined = sb.next.tag === 'const' ? { next: Number(sb.next.v), jk: sb.jk, insnAddr: lastInsn } : undefined;
-  // Otherwise (ret, indirect jumps) one exit object is refilled each time: it is read before the
-  // block runs again, and an allocation per return adds up.
-  const computed = { next: 0, jk: sb.jk, insnAddr: lastInsn };
   const K: Runtime = { unop: evalUnop, binop: evalBinop, conv: evalConv, helpers: HELPER_FNS, ia: 0, loops: 0 };
-  const loops = g.loops;
-  return (s, env) => {
-    let k: number;
-    try {
-      k = fn(s.u64, s.dv, s.bytes, env.mem, env.dirty, K, toNum);
-      if (loops) selfLoopRuns.extra += K.loops;
-    } catch (e) {
-      if (e instanceof GuestMemoryFault) {
-        e.insnAddr = K.ia;
-        s.u64[RIP_SLOT] = BigInt(K.ia);
-      }
-      throw e;
+  return { fn, K, exits, fallThrough, computed: { next: 0, jk: sb.jk, insnAddr: lastInsn }, loops: g.loops };
+}
+
+/** Runs compiled code over a state: the block's exit (a memory fault carries its instruction's address). */
+export function runCode(c: CompiledCode, s: GuestState, env: InterpEnv): BlockExit {
+  let k: number;
+  try {
+    k = c.fn(s.u64, s.dv, s.bytes, env.mem, env.dirty, c.K, toNum);
+  } catch (e) {
+    if (e instanceof GuestMemoryFault) {
+      e.insnAddr = c.K.ia;
+      s.u64[RIP_SLOT] = BigInt(c.K.ia);
     }
-    if (k >= 0) return exits[k];
-    if (fallThrough) return fallThrough;
-    computed.next = toNum(s.u64[RIP_SLOT]);
-    return computed;
-  };
+    throw e;
+  }
+  if (k >= 0) return c.exits[k];
+  if (c.fallThrough) return c.fallThrough;
+  c.computed.next = toNum(s.u64[RIP_SLOT]);
+  return c.computed;
+}
+
+/** Compiles a block into a function with the interpreter's contract. */
+export function compileBlock(sb: IRSB, opts: CompileOptions = {}): CompiledBlock {
+  const c = compileCode(sb, opts);
+  return (s, env) => runCode(c, s, env);
 }
 
 /** The JS source of a block's function body (exposed for tests and debugging). */

@@ -8,7 +8,7 @@
  * The cache is invalidated by address range when guest code changes (writes to code pages,
  * munmap, mprotect), as the engine's memory listener reports.
  */
-import { compileBlock, CompiledBlock, selfLoopRuns } from './codegen';
+import { compileCode, CompiledCode, runCode } from './codegen';
 import { BlockExit, interpret, InterpEnv } from './interp';
 import { IRSB } from './ir';
 import { CodeFetch, liftBlock, LiftOptions } from './lift/lift';
@@ -38,7 +38,10 @@ interface Translation {
   /** Guest bytes covered: [addr, addr + len). */
   readonly len: number;
   readonly insns: number;
-  run: CompiledBlock;
+  /** The optimised, instrumented block. */
+  readonly ir: IRSB;
+  /** Its compiled code, once hot (until then the interpreter runs it). */
+  code?: CompiledCode;
   /** Interpreted runs left before the block is compiled. */
   coldRuns: number;
   /** The block that followed last time (a direct link, valid while `linkEpoch` is current). */
@@ -75,25 +78,18 @@ export class Dispatcher {
       let ir = optimize(sb);
       if (this.opts.instrument) ir = optimize(this.opts.instrument(ir));
       const hot = this.opts.interpret ? Infinity : this.opts.hotThreshold ?? HOT_THRESHOLD;
-      const final = ir;
-      const tr: Translation = { addr, len: sb.len, insns: sb.insns, coldRuns: hot, run: (s, env) => interpret(final, s, env) };
-      // One-instruction blocks (a debugger's watch) must come back after every instruction.
-      const copts = { selfLoops: this.opts.maxInsns === 1 ? 0 : SELF_LOOPS };
-      if (hot <= 0) tr.run = compileBlock(ir, copts);
-      else if (hot !== Infinity) {
-        tr.run = (s, env) => {
-          if (--tr.coldRuns <= 0) {
-            tr.run = compileBlock(final, copts);
-            this.compiled++;
-          }
-          return interpret(final, s, env);
-        };
-      }
-      t = tr;
+      t = { addr, len: sb.len, insns: sb.insns, ir, coldRuns: hot };
+      if (hot <= 0) this.compile(t);
       this.cache.set(addr, t);
       this.translations++;
     }
     return t;
+  }
+
+  private compile(t: Translation): void {
+    // One-instruction blocks (a debugger's watch) must come back after every instruction.
+    t.code = compileCode(t.ir, { selfLoops: this.opts.maxInsns === 1 ? 0 : SELF_LOOPS });
+    this.compiled++;
   }
 
   /** Drops translations overlapping [start, end) (guest code changed or went away). */
@@ -116,9 +112,16 @@ export class Dispatcher {
     let insns = 0;
     let t = this.lookup(s.rip);
     for (;;) {
-      const exit = t.run(s, env);
-      insns += t.insns * (1 + selfLoopRuns.extra);
-      selfLoopRuns.extra = 0;
+      let exit: BlockExit;
+      const c = t.code;
+      if (c !== undefined) {
+        exit = runCode(c, s, env);
+        insns += c.loops ? t.insns * (1 + c.K.loops) : t.insns;
+      } else {
+        exit = interpret(t.ir, s, env);
+        insns += t.insns;
+        if (--t.coldRuns <= 0) this.compile(t);
+      }
       const jk = exit.jk;
       if (jk !== 'Boring' && jk !== 'Call' && jk !== 'Ret') return { exit, insns };
       if (insns >= maxInsns) return { insns };
