@@ -48,8 +48,14 @@ export const DW_OP_stack_value = 0x9f;
 
 /** A 64-bit word read from memory as the signed Number this evaluator works with. */
 export function wordToNumber(v: bigint): number {
-  return v < 0x20000000000000n ? Number(v) : Number(BigInt.asIntN(64, v));
+  // Through the 32-bit halves: Number(bigint) is a slow runtime call in V8, and unwinds convert
+  // every register of every frame.
+  WORD[0] = v;
+  const hi = WORD32[1];
+  return hi < 0x200000 ? hi * 4294967296 + WORD32[0] : Number(BigInt.asIntN(64, v));
 }
+const WORD = new BigUint64Array(1);
+const WORD32 = new Uint32Array(WORD.buffer);
 
 const u64 = (x: number): bigint => BigInt.asUintN(64, BigInt(x));
 const fromU64 = (x: bigint): number => Number(BigInt.asIntN(64, x));
