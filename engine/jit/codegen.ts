@@ -132,16 +132,18 @@ class Gen {
   readonly loops: boolean;
 
   constructor(private readonly sb: IRSB, private readonly maxLoops: number) {
-    const self = (jk: string, dst: Atom | number): boolean =>
-      jk === 'Boring' && (typeof dst === 'number' ? dst === sb.addr : dst.tag === 'const' && dst.v === BigInt(sb.addr));
-    this.loops = maxLoops > 0 && (self(sb.jk, sb.next) || sb.stmts.some((x) => x.tag === 'exit' && self(x.jk, x.dst)));
+    this.loops = maxLoops > 0
+      && (this.toStart(sb.jk, sb.next) || sb.stmts.some((x) => x.tag === 'exit' && this.toStart(x.jk, x.dst)));
+  }
+
+  /** True for a plain jump (an exit's address or the block's next) back to the block's start. */
+  private toStart(jk: string, dst: Atom | number): boolean {
+    return jk === 'Boring' && (typeof dst === 'number' ? dst === this.sb.addr : dst.tag === 'const' && dst.v === BigInt(this.sb.addr));
   }
 
   /** The jump back to the block's start when it may loop once more; nothing when it cannot. */
   private again(jk: string, dst: Atom | number): string {
-    if (!this.loops || jk !== 'Boring') return '';
-    const d = typeof dst === 'number' ? dst : dst.tag === 'const' ? Number(dst.v) : -1;
-    return d === this.sb.addr ? `if (n < ${this.maxLoops}) { n++; continue; } ` : '';
+    return this.loops && this.toStart(jk, dst) ? `if (n < ${this.maxLoops}) { n++; continue; } ` : '';
   }
 
   private leave(k: number): string {

@@ -58,7 +58,6 @@ export interface RunResult {
   readonly insns: number;
 }
 
-
 export class Dispatcher {
   private readonly cache = new Map<number, Translation>();
   /** Blocks translated so far. */

@@ -2,8 +2,10 @@
  * Guest memory as the IR interpreter and generated code reach it: little-endian loads and stores
  * of 1, 2, 4, 8 or 16 bytes, straight on the native pages through views (the engine's
  * GuestMemory.view returns a zero-copy Uint8Array over them), with a cache of one DataView per
- * page so that the hot path is a Map lookup and a typed read.
+ * page, and a small direct-mapped cache in front, so that the hot path is an array lookup and a
+ * typed read.
  */
+import { low32 } from './bigint-bits';
 
 /** A load or store the guest may not do: unmapped, or a write to a page without write permission. */
 export class GuestMemoryFault extends Error {
@@ -31,8 +33,6 @@ export interface ViewSource {
   readView(addr: number, len: number): Uint8Array | undefined;
   writeView(addr: number, len: number): Uint8Array | undefined;
 }
-
-import { low32 } from './bigint-bits';
 
 const PAGE = 4096;
 const M64 = (1n << 64n) - 1n;

@@ -513,12 +513,7 @@ export class ShadowMemory {
    */
   validWordMask(start: number, len: number, out: Uint8Array): void {
     let k = 0;
-    let a = start;
-    const end = start + len;
-    while (a < end) {
-      const no = Math.floor(a / CHUNK);
-      const o = a - no * CHUNK;
-      const n = Math.min(end - a, CHUNK - o);
+    this.forPieces(start, len, (no, o, n) => {
       const c = this.chunkAt(no);
       const words = n >>> 3;
       if (c.state !== MIXED) out.fill(c.state === DEFINED ? 1 : 0, k, k + words);
@@ -529,8 +524,7 @@ export class ShadowMemory {
         }
       }
       k += words;
-      a += n;
-    }
+    });
   }
 
   /** Memory-overhead figures (a benchmark number). */
