@@ -106,9 +106,31 @@ export class Unicorn {
   private readonly isDirty = new Uint8Array(REG_LIMIT);
   private readonly dirty: number[] = [];
   private running = 0;
+  /**
+   * Supplies EFLAGS when something first needs it: the translator keeps flags as a thunk, and
+   * most engine traps never look at them, so it hands over a function instead of a value.
+   */
+  private lazyEflags: (() => bigint) | undefined;
+
+  /** Sets (or clears) the function that computes EFLAGS on first use; a write of EFLAGS replaces it. */
+  setLazyEflags(fn: (() => bigint) | undefined): void {
+    this.lazyEflags = fn;
+  }
+
+  // Turns a pending lazy EFLAGS into a cached write (not one the engine made: takeWritten omits it).
+  private resolveEflags(): void {
+    const fn = this.lazyEflags;
+    if (fn === undefined) return;
+    this.lazyEflags = undefined;
+    const reg = C.X86.EFLAGS;
+    this.cacheVal[reg] = fn() | 2n;
+    this.cacheEpoch[reg] = this.epoch;
+    this.markDirty(reg);
+  }
 
   /** Reads a register as a BigInt (64-bit registers). */
   reg_read(reg: number): bigint {
+    if (this.lazyEflags !== undefined && reg === C.X86.EFLAGS) this.resolveEflags();
     if (this.running === 0 && CACHED64[reg] === 1) {
       if (this.cacheEpoch[reg] === this.epoch) return this.cacheVal[reg];
       check(F.uc_reg_read(this.handle, reg, this.u64) as number, 'uc_reg_read');
@@ -147,6 +169,7 @@ export class Unicorn {
   /** Writes a register (64-bit). */
   reg_write(reg: number, value: bigint | number): void {
     this.written.add(reg);
+    if (reg === C.X86.EFLAGS) this.lazyEflags = undefined;
     const v = typeof value === 'bigint' ? BigInt.asUintN(64, value) : BigInt.asUintN(64, BigInt(value));
     if (this.running === 0 && CACHED64[reg] === 1) {
       // Unicorn reads back RFLAGS with its always-one bit 1 set, and every other bit as written.
@@ -208,6 +231,7 @@ export class Unicorn {
 
   /** Hands the cached register writes to Unicorn. */
   private flush(): void {
+    this.resolveEflags();
     const d = this.dirty;
     for (let i = 0; i < d.length; i++) {
       const reg = d[i];
@@ -227,6 +251,7 @@ export class Unicorn {
 
   /** Forgets the cached values (Unicorn's registers changed underneath), dropping unflushed writes. */
   private dropCache(): void {
+    this.lazyEflags = undefined;
     for (const reg of this.dirty) this.isDirty[reg] = 0;
     this.dirty.length = 0;
     this.epoch++;

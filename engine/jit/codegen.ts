@@ -78,9 +78,10 @@ export interface CompiledCode {
 export function compileCode(sb: IRSB, opts: CompileOptions = {}): CompiledCode {
   const g = new Gen(sb, opts.selfLoops ?? 0);
   const src = g.body();
-  // Named after the guest address, so that a CPU profile tells which block its time went to.
+  // Named after the guest address, so that a CPU profile tells which block its time went to;
+  // parenthesised so that V8 compiles it now, in one parse (a lazy inner function is parsed twice).
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const fn = new Function(`return function block_${sb.addr.toString(16)}(u64, dv, b8, mem, dirty, K, N) {\n${src}\n};`)() as Generated;
+  const fn = new Function(`return (function block_${sb.addr.toString(16)}(u64, dv, b8, mem, dirty, K, N) {\n${src}\n});`)() as Generated;
   const exits: BlockExit[] = [];
   let ia = sb.addr;
   for (const s of sb.stmts) {
@@ -128,6 +129,8 @@ const mask = (ty: Ty): string => (ty === Ty.I1 ? '1n' : `0x${((1n << BigInt(ty))
 class Gen {
   private readonly lines: string[] = [];
   private exitNo = 0;
+  /** Temporaries that are another's value under a new name (a zero-extension): no line of their own. */
+  private readonly alias = new Map<number, string>();
   /** The block jumps back to its start (by a side exit or at its end) and loops inside its function. */
   readonly loops: boolean;
 
@@ -155,7 +158,7 @@ class Gen {
   }
 
   private atom(a: Atom): string {
-    return a.tag === 'tmp' ? `t${a.t}` : big(a.v);
+    return a.tag === 'tmp' ? this.alias.get(a.t) ?? `t${a.t}` : big(a.v);
   }
 
   body(): string {
@@ -173,6 +176,11 @@ class Gen {
         L.push(`K.ia = ${s.addr}; // ${s.addr.toString(16)}`);
         return;
       case 'wrtmp':
+        // Values are unsigned BigInts of any width, so a copy or zero-extension is the value itself.
+        if (s.e.tag === 'tmp' || s.e.tag === 'const' || (s.e.tag === 'conv' && s.e.op === 'ZExt')) {
+          this.alias.set(s.t, s.e.tag === 'conv' ? this.atom(s.e.a) : this.atom(s.e));
+          return;
+        }
         L.push(`const t${s.t} = ${this.expr(s.e)};`);
         return;
       case 'put':

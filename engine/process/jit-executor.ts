@@ -71,11 +71,9 @@ const S_FS = 18;
 const S_GS = 19;
 const S_XMM = 20;
 const S_MXCSR = S_XMM + 32;
-/** The flag thunk and the other RFLAGS words (CC_OP … RFLAGS_OTHER) as last copied out. */
-const S_THUNK = S_MXCSR + 1;
-const THUNK_SLOT = OFF.CC_OP >> 3;
-const N_THUNK = ((OFF.RFLAGS_OTHER - OFF.CC_OP) >> 3) + 1;
-const N_SLOTS = S_THUNK + N_THUNK;
+const N_SLOTS = S_MXCSR + 1;
+/** RFLAGS in `out` while Unicorn computes it lazily: no real RFLAGS has bit 63 set, so any read-back differs. */
+const FLAGS_UNKNOWN = 1n << 63n;
 /** Unicorn register → `out` slot, for the registers the guest state mirrors. */
 const SLOT_OF_REG = new Map<number, number>([
   ...GPR_BY_ENCODING.map((reg, r): [number, number] => [reg, r]),
@@ -96,8 +94,14 @@ function markDefined(s: GuestState, off: number, len: number): void {
 /** Per-thread translated-code state. */
 interface ThreadState {
   readonly s: GuestState;
+  /** `s` as 32-bit words. */
+  readonly s32: Uint32Array;
   /** The register values last copied between Unicorn and `s` (what Unicorn holds unless the engine changed it). */
   out: BigUint64Array | undefined;
+  /** `out` as 32-bit words. */
+  out32: Uint32Array | undefined;
+  /** Computes RFLAGS from `s` for Unicorn, when something reads it after a copy out. */
+  readonly flags: () => bigint;
 }
 
 export class JitExecutor {
@@ -250,7 +254,12 @@ export class JitExecutor {
   private stateOf(t: Thread): ThreadState {
     let st = this.threads.get(t);
     if (!st) {
-      st = { s: new GuestState(), out: undefined };
+      const s = new GuestState();
+      const state: ThreadState = {
+        s, s32: new Uint32Array(s.dv.buffer), out: undefined, out32: undefined,
+        flags: () => (state.out![S_FLAGS] = rflagsOf(s)),
+      };
+      st = state;
       this.threads.set(t, st);
     }
     return st;
@@ -263,6 +272,9 @@ export class JitExecutor {
     const { uc } = this.host;
     const first = !st.out;
     const out = st.out ?? (st.out = new BigUint64Array(N_SLOTS));
+    st.out32 ??= new Uint32Array(out.buffer);
+    // A pending RFLAGS nobody read is not needed any more: the state holds the flags.
+    uc.setLazyEflags(undefined);
     const oldSp = out[RSP];
     const written = uc.takeWritten();
     if (first || written === 'all') {
@@ -317,14 +329,19 @@ export class JitExecutor {
     }
   }
 
-  // Guest state → Unicorn, writing only what changed since the last copy.
+  // Guest state → Unicorn, writing only what changed since the last copy. Values are compared as
+  // 32-bit halves: reading a BigUint64Array element allocates a BigInt, and this runs at every
+  // system call and engine trap. RFLAGS is left for Unicorn to compute when something reads it.
   private syncOut(st: ThreadState): void {
     const { uc } = this.host;
     const s = st.s;
     const out = st.out!;
+    const o32 = st.out32!;
+    const s32 = st.s32;
     for (let r = 0; r < N_GPR; r++) {
-      const v = s.u64[r];
-      if (v !== out[r]) {
+      const i = 2 * r;
+      if (s32[i] !== o32[i] || s32[i + 1] !== o32[i + 1]) {
+        const v = s.u64[r];
         uc.reg_write(GPR_BY_ENCODING[r], v);
         out[r] = v;
       }
@@ -332,46 +349,36 @@ export class JitExecutor {
     const rip = s.u64[OFF.RIP >> 3];
     uc.reg_write(X86.RIP, rip);
     out[S_RIP] = rip;
-    // RFLAGS is computed from the thunk only when the thunk changed since the last copy.
-    let thunkSame = true;
-    for (let i = 0; i < N_THUNK; i++) {
-      const w = s.u64[THUNK_SLOT + i];
-      if (w !== out[S_THUNK + i]) {
-        thunkSame = false;
-        out[S_THUNK + i] = w;
-      }
-    }
-    if (!thunkSame) {
-      const flags = rflagsOf(s);
-      if (flags !== out[S_FLAGS]) {
-        uc.reg_write(X86.EFLAGS, flags);
-        out[S_FLAGS] = flags;
-      }
-    }
-    const seg = (slot: number, reg: number, off: number): void => {
-      const v = s.u64[off >> 3];
-      if (v !== out[slot]) {
-        uc.reg_write(reg, v);
-        out[slot] = v;
-      }
-    };
-    seg(S_FS, X86.FS_BASE, OFF.FS_BASE);
-    seg(S_GS, X86.GS_BASE, OFF.GS_BASE);
+    uc.setLazyEflags(st.flags);
+    out[S_FLAGS] = FLAGS_UNKNOWN;
+    this.syncSlot(st, S_FS, X86.FS_BASE, OFF.FS_BASE);
+    this.syncSlot(st, S_GS, X86.GS_BASE, OFF.GS_BASE);
     for (let r = 0; r < 16; r++) {
-      const k = S_XMM + 2 * r;
-      const o = xmmOff(r) >> 3;
-      if (s.u64[o] !== out[k] || s.u64[o + 1] !== out[k + 1]) {
+      const k = 2 * (S_XMM + 2 * r);
+      const o = xmmOff(r) >> 2;
+      if (s32[o] !== o32[k] || s32[o + 1] !== o32[k + 1] || s32[o + 2] !== o32[k + 2] || s32[o + 3] !== o32[k + 3]) {
         uc.reg_write_bytes(X86.XMM0 + r, s.bytes.subarray(xmmOff(r), xmmOff(r) + 16));
-        out[k] = s.u64[o];
-        out[k + 1] = s.u64[o + 1];
+        o32.set(s32.subarray(o, o + 4), k);
       }
     }
-    const mxcsr = BigInt(s.dv.getUint32(OFF.MXCSR, true));
-    if (mxcsr !== out[S_MXCSR]) {
+    const mxcsr = s32[OFF.MXCSR >> 2];
+    if (mxcsr !== o32[2 * S_MXCSR]) {
       uc.reg_write(X86.MXCSR, mxcsr);
-      out[S_MXCSR] = mxcsr;
+      out[S_MXCSR] = BigInt(mxcsr);
     }
     // These writes are the state's own: only what the engine writes from here on needs reading back.
     uc.takeWritten();
+  }
+
+  // One 64-bit state slot (fs/gs base) to Unicorn when it changed.
+  private syncSlot(st: ThreadState, slot: number, reg: number, off: number): void {
+    const s32 = st.s32;
+    const o32 = st.out32!;
+    const i = off >> 2;
+    if (s32[i] !== o32[2 * slot] || s32[i + 1] !== o32[2 * slot + 1]) {
+      const v = st.s.u64[off >> 3];
+      this.host.uc.reg_write(reg, v);
+      st.out![slot] = v;
+    }
   }
 }

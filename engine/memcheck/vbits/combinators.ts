@@ -9,6 +9,9 @@
 import { Atom, IRBuilder, Ty, tyMask } from '../../jit/ir';
 
 export class Shadow {
+  /** The operand of each Left smear emitted, by the temporary holding its result. */
+  private readonly leftOf = new Map<number, Atom>();
+
   constructor(readonly b: IRBuilder) {}
 
   /** Fully defined V bits of a type. */
@@ -35,6 +38,8 @@ export class Shadow {
   pcast(v: Atom, to: Ty): Atom {
     const b = this.b;
     if (v.tag === 'const') return v.v === 0n ? this.defined(to) : this.undefined(to);
+    // Left(x) is non-zero exactly when x is: test x (an address's check then needs no smear).
+    if (v.tag === 'tmp') v = this.leftOf.get(v.t) ?? v;
     const any = b.ty(v) === Ty.I1 ? v : b.binop('CmpNE', v, b.c(b.ty(v), 0));
     return to === Ty.I1 ? any : b.conv('SExt', to, any);
   }
@@ -44,7 +49,9 @@ export class Shadow {
    * carry chain of an add or subtract can carry undefinedness upward, never downward.
    */
   left(v: Atom): Atom {
-    return this.b.binop('Or', v, this.b.unop('Neg', v));
+    const r = this.b.binop('Or', v, this.b.unop('Neg', v));
+    if (r.tag === 'tmp') this.leftOf.set(r.t, v);
+    return r;
   }
 
   /** And's improvement term: where the operand is a defined 0, the result is a defined 0. */
