@@ -156,14 +156,22 @@ export class Unicorn {
    * restored): lets a caller that copies the CPU state out read back only what changed.
    */
   private written = new Set<number>();
+  /** The set takeWritten handed out last time, reused for the next round (this runs at every trap). */
+  private handedOut = new Set<number>();
   private allWritten = true;
 
-  /** The registers written since the last call ('all' when code ran or a context was restored), and forgets them. */
+  /**
+   * The registers written since the last call ('all' when code ran or a context was restored), and
+   * forgets them. The set returned is valid until the next call.
+   */
   takeWritten(): ReadonlySet<number> | 'all' {
-    const w = this.allWritten ? 'all' : this.written;
+    const w = this.written;
+    const all = this.allWritten;
     this.allWritten = false;
-    this.written = new Set();
-    return w;
+    this.written = this.handedOut;
+    this.written.clear();
+    this.handedOut = w;
+    return all ? 'all' : w;
   }
 
   /** Writes a register (64-bit). */

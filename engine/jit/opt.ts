@@ -26,22 +26,19 @@ export function optimize(sb: IRSB): IRSB {
 /** Forward pass: substitution of known values, forwarding of guest state, folding. */
 function forward(sb: IRSB): IRSB {
   const subst = new Map<number, Atom>();
-  const known = new Map<number, { ty: Ty; a: Atom }>();
+  const known = new KnownState();
   const R = (a: Atom): Atom => (a.tag === 'tmp' ? subst.get(a.t) ?? a : a);
   const out: Stmt[] = [];
   const pure = new Map<string, Atom>();
-  const forget = (off: number, len: number): void => {
-    for (const [o, k] of known) if (o < off + len && off < o + tyBytes(k.ty)) known.delete(o);
-  };
   for (const s of sb.stmts) {
     switch (s.tag) {
       case 'wrtmp': {
         const e = rewrite(s.e, R);
         if (e.tag === 'get') {
-          const k = known.get(e.off);
-          if (k && k.ty === e.ty) { subst.set(s.t, k.a); break; }
+          const k = known.get(e.off, e.ty);
+          if (k) { subst.set(s.t, k); break; }
           out.push({ tag: 'wrtmp', t: s.t, e });
-          known.set(e.off, { ty: e.ty, a: { tag: 'tmp', t: s.t } });
+          known.set(e.off, e.ty, { tag: 'tmp', t: s.t });
           break;
         }
         const folded = e.tag === 'tmp' || e.tag === 'const' ? e : foldOrSimplify(e, sb.tyenv);
@@ -58,8 +55,8 @@ function forward(sb: IRSB): IRSB {
       case 'put': {
         const a = R(s.a);
         const ty = atomTy(sb.tyenv, a);
-        forget(s.off, tyBytes(ty));
-        known.set(s.off, { ty, a });
+        known.forget(s.off, tyBytes(ty));
+        known.set(s.off, ty, a);
         out.push({ tag: 'put', off: s.off, a });
         break;
       }
@@ -74,7 +71,53 @@ function forward(sb: IRSB): IRSB {
       case 'imark': out.push(s); break;
     }
   }
+  known.clear();
   return { ...sb, stmts: out, next: R(sb.next) };
+}
+
+/** Widest value a guest-state access has (an xmm register). */
+const MAX_ACCESS = 16;
+
+/**
+ * The guest-state values a block has read or written so far, by offset: arrays over the state
+ * rather than a Map, so that a Put forgets what it overlaps with a few probes (a Put happens for
+ * every register write and its shadow). Shared by all blocks and cleared after each.
+ */
+class KnownState {
+  private static readonly ty = new Uint8Array(GUEST_STATE_BUFFER_SIZE);
+  private static readonly atom: (Atom | undefined)[] = new Array<Atom | undefined>(GUEST_STATE_BUFFER_SIZE).fill(undefined);
+  private readonly used: number[] = [];
+
+  /** The known value of the access (off, ty), if any. */
+  get(off: number, ty: Ty): Atom | undefined {
+    return KnownState.ty[off] === ty ? KnownState.atom[off] : undefined;
+  }
+
+  set(off: number, ty: Ty, a: Atom): void {
+    KnownState.ty[off] = ty;
+    KnownState.atom[off] = a;
+    this.used.push(off);
+  }
+
+  /** Forgets every known access overlapping [off, off+len). */
+  forget(off: number, len: number): void {
+    const T = KnownState.ty;
+    for (let o = Math.max(0, off - MAX_ACCESS + 1); o < off + len; o++) {
+      const t = T[o];
+      if (t !== 0 && o + tyBytes(t) > off) {
+        T[o] = 0;
+        KnownState.atom[o] = undefined;
+      }
+    }
+  }
+
+  clear(): void {
+    for (const o of this.used) {
+      KnownState.ty[o] = 0;
+      KnownState.atom[o] = undefined;
+    }
+    this.used.length = 0;
+  }
 }
 
 const atomKey = (a: Atom): string => (a.tag === 'tmp' ? `t${a.t}` : `${a.ty}:${a.v}`);

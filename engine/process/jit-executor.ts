@@ -60,6 +60,8 @@ export interface JitStats {
   /** Instructions the lifter does not cover, single-stepped on Unicorn. */
   steppedInsns: number;
   translations: number;
+  /** Translations compiled to JS (the others ran too few times and stayed interpreted). */
+  compiled: number;
   syscalls: number;
 }
 
@@ -107,7 +109,7 @@ interface ThreadState {
 export class JitExecutor {
   readonly dispatcher: Dispatcher;
   readonly memory: ViewMemory;
-  readonly stats: JitStats = { translatedInsns: 0, steppedInsns: 0, translations: 0, syscalls: 0 };
+  readonly stats: JitStats = { translatedInsns: 0, steppedInsns: 0, translations: 0, compiled: 0, syscalls: 0 };
   private readonly env: InterpEnv;
   private readonly threads = new WeakMap<Thread, ThreadState>();
   /** The state being run, while translated code runs (helpers reporting errors look at it). */
@@ -232,6 +234,7 @@ export class JitExecutor {
     } finally {
       this.running = undefined;
       this.stats.translations = this.dispatcher.translations + (this.single?.translations ?? 0);
+      this.stats.compiled = this.dispatcher.compiled + (this.single?.compiled ?? 0);
     }
   }
 

@@ -260,6 +260,6 @@ export class Session {
     const total = st.translatedInsns + st.steppedInsns;
     const pct = total ? ((100 * st.translatedInsns) / total).toFixed(4) : '100';
     this.text.umsg(`translator: ${total} guest instructions, ${st.translatedInsns} translated (${pct}%), ${st.steppedInsns} single-stepped on Unicorn\n`);
-    this.text.umsg(`translator: ${st.translations} translations, ${st.syscalls} syscalls\n`);
+    this.text.umsg(`translator: ${st.translations} translations (${st.compiled} compiled to JS), ${st.syscalls} syscalls\n`);
   }
 }
