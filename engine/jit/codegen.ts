@@ -19,7 +19,7 @@
 import { GuestState, OFF } from './guest-state';
 import { PURE_HELPERS } from './helpers';
 import type { BlockExit, InterpEnv } from './interp';
-import { Atom, Binop, Conv, Expr, IRSB, Stmt, Ty, tyBytes, UnopSame } from './ir';
+import { Atom, Binop, Conv, Expr, exprAtoms, IRSB, Stmt, Ty, tyBytes, UnopSame } from './ir';
 import { toNum } from './bigint-bits';
 import { GuestMemoryFault } from './memory';
 import { evalBinop, evalConv, evalUnop } from './ops';
@@ -124,6 +124,13 @@ export function generate(sb: IRSB, opts: CompileOptions = {}): string {
 }
 
 const big = (v: bigint): string => `${v}n`;
+
+/** The temporary x of a negated condition (Not x, or x ^ 1, on I1), if e is one. */
+function negated(e: Expr): number | undefined {
+  if (e.tag === 'unop') return e.op === 'Not' && e.ty === Ty.I1 && e.a.tag === 'tmp' ? e.a.t : undefined;
+  return e.tag === 'binop' && e.op === 'Xor' && e.ty === Ty.I1 && e.a.tag === 'tmp' && e.b.tag === 'const' && e.b.v === 1n
+    ? e.a.t : undefined;
+}
 const mask = (ty: Ty): string => (ty === Ty.I1 ? '1n' : `0x${((1n << BigInt(ty)) - 1n).toString(16)}n`);
 
 class Gen {
@@ -131,10 +138,46 @@ class Gen {
   private exitNo = 0;
   /** Temporaries that are another's value under a new name (a zero-extension): no line of their own. */
   private readonly alias = new Map<number, string>();
+  /**
+   * Comparisons used once, as a guard (an exit, a guarded helper call, an ite), by temporary: they
+   * are printed as a JS condition where they are used instead of as a 1n/0n value.
+   */
+  private readonly conds = new Map<number, string>();
+  /** Uses of each temporary in the block. */
+  private readonly uses: Uint32Array;
+  /** Temporaries whose only use is a guard. */
+  private readonly guardOnly = new Set<number>();
   /** The block jumps back to its start (by a side exit or at its end) and loops inside its function. */
   readonly loops: boolean;
 
   constructor(private readonly sb: IRSB, private readonly maxLoops: number) {
+    const uses = (this.uses = new Uint32Array(sb.tyenv.length));
+    const guards: number[] = [];
+    const use = (a: Atom | undefined, guard = false): void => {
+      if (a?.tag !== 'tmp') return;
+      uses[a.t]++;
+      if (guard) guards.push(a.t);
+    };
+    for (const s of sb.stmts) {
+      switch (s.tag) {
+        case 'wrtmp':
+          if (s.e.tag === 'ite') { use(s.e.cond, true); use(s.e.t); use(s.e.f); } else exprAtoms(s.e).forEach((a) => use(a));
+          break;
+        case 'put': use(s.a); break;
+        case 'store': use(s.addr); use(s.data); break;
+        case 'exit': use(s.guard, true); break;
+        case 'dirty': s.args.forEach((a) => use(a)); use(s.guard, true); break;
+        case 'imark': break;
+      }
+    }
+    use(sb.next);
+    for (const t of guards) if (uses[t] === 1) this.guardOnly.add(t);
+    // A comparison whose one use is negated for a guard is inlined there too.
+    for (const s of sb.stmts) {
+      if (s.tag !== 'wrtmp' || !this.guardOnly.has(s.t)) continue;
+      const x = negated(s.e);
+      if (x !== undefined && uses[x] === 1) this.guardOnly.add(x);
+    }
     this.loops = maxLoops > 0
       && (this.toStart(sb.jk, sb.next) || sb.stmts.some((x) => x.tag === 'exit' && this.toStart(x.jk, x.dst)));
   }
@@ -161,6 +204,12 @@ class Gen {
     return a.tag === 'tmp' ? this.alias.get(a.t) ?? `t${a.t}` : big(a.v);
   }
 
+  /** A guard as a JS condition: true when the I1 atom is 1. */
+  private guard(a: Atom): string {
+    const c = a.tag === 'tmp' ? this.conds.get(a.t) : undefined;
+    return c ?? `${this.atom(a)} !== 0n`;
+  }
+
   body(): string {
     if (this.loops) this.lines.push('let n = 0;', 'for (;;) {');
     for (const s of this.sb.stmts) this.stmt(s);
@@ -181,6 +230,20 @@ class Gen {
           this.alias.set(s.t, s.e.tag === 'conv' ? this.atom(s.e.a) : this.atom(s.e));
           return;
         }
+        // Operands are SSA temporaries or constants, so the comparison can move to its one use.
+        if (this.guardOnly.has(s.t)) {
+          const c = s.e.tag === 'binop' ? this.comparison(s.e.op, s.e.ty, s.e.a, s.e.b) : undefined;
+          if (c !== undefined) {
+            this.conds.set(s.t, c);
+            return;
+          }
+          // A negated condition (x ^ 1 on I1, as a jcc's inverted sense lifts).
+          const x = negated(s.e);
+          if (x !== undefined && this.conds.has(x)) {
+            this.conds.set(s.t, `!(${this.conds.get(x)!})`);
+            return;
+          }
+        }
         L.push(`const t${s.t} = ${this.expr(s.e)};`);
         return;
       case 'put':
@@ -190,11 +253,11 @@ class Gen {
         L.push(`mem.store(N(${this.atom(s.addr)}), ${tyBytes(this.ty(s.data))}, ${this.atom(s.data)});`);
         return;
       case 'exit':
-        L.push(`if (${this.atom(s.guard)} !== 0n) { ${this.again(s.jk, s.dst)}u64[${RIP_SLOT}] = ${s.dst}n; ${this.leave(this.exitNo++)} }`);
+        L.push(`if (${this.guard(s.guard)}) { ${this.again(s.jk, s.dst)}u64[${RIP_SLOT}] = ${s.dst}n; ${this.leave(this.exitNo++)} }`);
         return;
       case 'dirty': {
         const call = `dirty[${JSON.stringify(s.fn)}](${['K.ia', ...s.args.map((a) => this.atom(a))].join(', ')})`;
-        const guard = s.guard ? `${this.atom(s.guard)} !== 0n` : undefined;
+        const guard = s.guard ? this.guard(s.guard) : undefined;
         if (s.t === undefined) L.push(guard ? `if (${guard}) ${call};` : `${call};`);
         else L.push(`const t${s.t} = ${guard ? `${guard} ? (${call} ?? 0n) : 0n` : `${call} ?? 0n`};`);
         return;
@@ -203,6 +266,14 @@ class Gen {
   }
 
   private get(off: number, ty: Ty): string {
+    const bytes = ty === Ty.I1 ? 1 : tyBytes(ty);
+    if (bytes < 8 && (off & 7) + bytes <= 8) {
+      // A field inside one 64-bit word, cut out with BigInt operations only (BigInt(number) is
+      // a runtime call in V8, as Number(bigint) is).
+      const sh = (off & 7) * 8;
+      const word = `u64[${off >> 3}]`;
+      return `BigInt.asUintN(${ty}, ${sh ? `${word} >> ${sh}n` : word})`;
+    }
     switch (ty) {
       case Ty.I1: return `BigInt(b8[${off}] & 1)`;
       case Ty.I8: return `BigInt(b8[${off}])`;
@@ -244,7 +315,7 @@ class Gen {
       case 'unop': return this.unop(e.op, e.ty, this.atom(e.a));
       case 'conv': return this.conv(e.op, e.from, e.to, this.atom(e.a));
       case 'binop': return this.binop(e.op, e.ty, e.a, e.b);
-      case 'ite': return `(${this.atom(e.cond)} !== 0n ? ${this.atom(e.t)} : ${this.atom(e.f)})`;
+      case 'ite': return `(${this.guard(e.cond)} ? ${this.atom(e.t)} : ${this.atom(e.f)})`;
       case 'ccall': return `K.helpers.${e.fn}(${e.args.map((a) => this.atom(a)).join(', ')})`;
     }
   }
@@ -267,6 +338,22 @@ class Gen {
     }
   }
 
+  /** The JS condition of a comparison operation, or undefined for other operations. */
+  private comparison(op: Binop, ty: Ty, ea: Atom, eb: Atom): string | undefined {
+    const a = this.atom(ea);
+    const b = this.atom(eb);
+    const signed = (x: Atom): string => (x.tag === 'const' ? big(BigInt.asIntN(ty, x.v)) : `BigInt.asIntN(${ty}, ${this.atom(x)})`);
+    switch (op) {
+      case 'CmpEQ': return `${a} === ${b}`;
+      case 'CmpNE': return `${a} !== ${b}`;
+      case 'CmpLTU': return `${a} < ${b}`;
+      case 'CmpLEU': return `${a} <= ${b}`;
+      case 'CmpLTS': return `${signed(ea)} < ${signed(eb)}`;
+      case 'CmpLES': return `${signed(ea)} <= ${signed(eb)}`;
+      default: return undefined;
+    }
+  }
+
   private binop(op: Binop, ty: Ty, ea: Atom, eb: Atom): string {
     const a = this.atom(ea);
     const b = this.atom(eb);
@@ -280,12 +367,8 @@ class Gen {
       case 'And': return `(${a} & ${b})`;
       case 'Or': return `(${a} | ${b})`;
       case 'Xor': return `(${a} ^ ${b})`;
-      case 'CmpEQ': return bool(`${a} === ${b}`);
-      case 'CmpNE': return bool(`${a} !== ${b}`);
-      case 'CmpLTU': return bool(`${a} < ${b}`);
-      case 'CmpLEU': return bool(`${a} <= ${b}`);
-      case 'CmpLTS': return bool(`${signed(a)} < ${signed(b)}`);
-      case 'CmpLES': return bool(`${signed(a)} <= ${signed(b)}`);
+      case 'CmpEQ': case 'CmpNE': case 'CmpLTU': case 'CmpLEU': case 'CmpLTS': case 'CmpLES':
+        return `(${this.comparison(op, ty, ea, eb)!} ? 1n : 0n)`;
       case 'HL': return `((${a} << ${w}n) | ${b})`;
       case 'Shl': case 'Shr': case 'Sar':
         // A constant amount below the width is one machine shift; anything else goes to ops.ts.

@@ -182,6 +182,19 @@ export interface IRSB {
   len: number;
 }
 
+/** The operands of an expression. */
+export function exprAtoms(e: Expr): Atom[] {
+  switch (e.tag) {
+    case 'tmp': case 'const': return [e];
+    case 'get': return [];
+    case 'load': return [e.addr];
+    case 'unop': case 'conv': return [e.a];
+    case 'binop': return [e.a, e.b];
+    case 'ite': return [e.cond, e.t, e.f];
+    case 'ccall': return e.args.slice();
+  }
+}
+
 /** The type of an atom in a block. */
 export function atomTy(tyenv: readonly Ty[], a: Atom): Ty {
   return a.tag === 'const' ? a.ty : tyenv[a.t];

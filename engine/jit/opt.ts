@@ -16,7 +16,7 @@
  */
 import { foldOrSimplify } from './fold';
 import { GUEST_STATE_BUFFER_SIZE } from './guest-state';
-import { Atom, atomTy, Expr, IRSB, Stmt, Ty, tyBytes } from './ir';
+import { Atom, atomTy, Expr, exprAtoms, IRSB, Stmt, Ty, tyBytes } from './ir';
 
 /** Optimises a block (returns a new one; the input is not changed). */
 export function optimize(sb: IRSB): IRSB {
@@ -143,18 +143,6 @@ function rewrite(e: Expr, R: (a: Atom) => Atom): Expr {
     case 'binop': return { ...e, a: R(e.a), b: R(e.b) };
     case 'ite': return { ...e, cond: R(e.cond), t: R(e.t), f: R(e.f) };
     case 'ccall': return { ...e, args: e.args.map(R) };
-  }
-}
-
-function exprAtoms(e: Expr): Atom[] {
-  switch (e.tag) {
-    case 'tmp': case 'const': return [e];
-    case 'get': return [];
-    case 'load': return [e.addr];
-    case 'unop': case 'conv': return [e.a];
-    case 'binop': return [e.a, e.b];
-    case 'ite': return [e.cond, e.t, e.f];
-    case 'ccall': return e.args.slice();
   }
 }
 
