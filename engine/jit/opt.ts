@@ -146,13 +146,20 @@ function rewrite(e: Expr, R: (a: Atom) => Atom): Expr {
   }
 }
 
+const OVERWRITTEN = new Uint32Array(GUEST_STATE_BUFFER_SIZE);
+let stamp = 0;
+
 /** Backward pass: dead temporaries and overwritten Puts. */
 function removeDead(sb: IRSB): IRSB {
   const live = new Set<number>();
   const use = (a: Atom): void => { if (a.tag === 'tmp') live.add(a.t); };
-  // Per byte of guest (and shadow) state: overwritten later before anything can observe it.
-  const overwritten = new Uint8Array(GUEST_STATE_BUFFER_SIZE);
-  const barrier = (): void => { overwritten.fill(0); };
+  // Per byte of guest (and shadow) state: overwritten later before anything can observe it,
+  // when its stamp is the current one. A barrier starts a new stamp instead of clearing the
+  // array (blocks have a barrier at every memory access and helper call).
+  const overwritten = OVERWRITTEN;
+  if (stamp >= 0xfffffff0) { overwritten.fill(0); stamp = 0; }
+  const barrier = (): void => { stamp++; };
+  barrier();
   use(sb.next);
   const kept: Stmt[] = [];
   for (let i = sb.stmts.length - 1; i >= 0; i--) {
@@ -170,8 +177,8 @@ function removeDead(sb: IRSB): IRSB {
       case 'put': {
         const n = tyBytes(atomTy(sb.tyenv, s.a));
         let dead = true;
-        for (let k = s.off; k < s.off + n; k++) if (!overwritten[k]) { dead = false; break; }
-        overwritten.fill(1, s.off, s.off + n);
+        for (let k = s.off; k < s.off + n; k++) if (overwritten[k] !== stamp) { dead = false; break; }
+        overwritten.fill(stamp, s.off, s.off + n);
         if (dead) continue;
         use(s.a);
         kept.push(s);
