@@ -22,6 +22,13 @@ export function fromU32(n: number): bigint {
   return SCRATCH[0];
 }
 
+/** The BigInt of a Number in [0, 2^53) (guest addresses). */
+export function fromNum(n: number): bigint {
+  SCRATCH32[0] = n >>> 0;
+  SCRATCH32[1] = Math.floor(n / 4294967296);
+  return SCRATCH[0];
+}
+
 /** The low 32 bits of a BigInt, as an unsigned Number. */
 export function low32(v: bigint): number {
   SCRATCH[0] = v;

@@ -7,6 +7,7 @@
  * GuestMemoryFault with the faulting instruction's address; the lifter orders each instruction's
  * register writes after its memory accesses, so the state is then that before the instruction.
  */
+import { fromNum, fromU32, low32, toNum } from './bigint-bits';
 import { GuestState, OFF } from './guest-state';
 import { pureHelper } from './helpers';
 import { Atom, Expr, IRSB, JumpKind, Ty, tyBytes } from './ir';
@@ -39,10 +40,10 @@ const M64 = (1n << 64n) - 1n;
 /** Reads ty bits of guest state at off. */
 export function getState(s: GuestState, off: number, ty: Ty): bigint {
   switch (ty) {
-    case Ty.I1: return BigInt(s.dv.getUint8(off) & 1);
-    case Ty.I8: return BigInt(s.dv.getUint8(off));
-    case Ty.I16: return BigInt(s.dv.getUint16(off, true));
-    case Ty.I32: return BigInt(s.dv.getUint32(off, true));
+    case Ty.I1: return fromU32(s.bytes[off] & 1);
+    case Ty.I8: return fromU32(s.bytes[off]);
+    case Ty.I16: return fromU32(s.dv.getUint16(off, true));
+    case Ty.I32: return fromU32(s.dv.getUint32(off, true));
     case Ty.I64: return (off & 7) === 0 ? s.u64[off >> 3] : s.dv.getBigUint64(off, true);
     case Ty.I128: return s.dv.getBigUint64(off, true) | (s.dv.getBigUint64(off + 8, true) << 64n);
   }
@@ -51,9 +52,9 @@ export function getState(s: GuestState, off: number, ty: Ty): bigint {
 /** Writes ty bits of guest state at off. */
 export function putState(s: GuestState, off: number, ty: Ty, v: bigint): void {
   switch (ty) {
-    case Ty.I1: case Ty.I8: s.dv.setUint8(off, Number(v)); return;
-    case Ty.I16: s.dv.setUint16(off, Number(v), true); return;
-    case Ty.I32: s.dv.setUint32(off, Number(v), true); return;
+    case Ty.I1: case Ty.I8: s.bytes[off] = low32(v); return;
+    case Ty.I16: s.dv.setUint16(off, low32(v), true); return;
+    case Ty.I32: s.dv.setUint32(off, low32(v), true); return;
     case Ty.I64:
       if ((off & 7) === 0) s.u64[off >> 3] = v;
       else s.dv.setBigUint64(off, v, true);
@@ -77,7 +78,7 @@ export function interpret(sb: IRSB, s: GuestState, env: InterpEnv): BlockExit {
       case 'tmp': return T[e.t];
       case 'const': return e.v;
       case 'get': return getState(s, e.off, e.ty);
-      case 'load': return env.mem.load(Number(val(e.addr)), tyBytes(e.ty));
+      case 'load': return env.mem.load(toNum(val(e.addr)), tyBytes(e.ty));
       case 'unop': return evalUnop(e.op, e.ty, val(e.a));
       case 'conv': return evalConv(e.op, e.from, e.to, val(e.a));
       case 'binop': return evalBinop(e.op, e.ty, val(e.a), val(e.b));
@@ -87,7 +88,7 @@ export function interpret(sb: IRSB, s: GuestState, env: InterpEnv): BlockExit {
   };
 
   const leave = (next: number, jk: JumpKind): BlockExit => {
-    s.u64[OFF.RIP >> 3] = BigInt(next);
+    s.u64[OFF.RIP >> 3] = fromNum(next);
     return { next, jk, insnAddr };
   };
 
@@ -103,7 +104,7 @@ export function interpret(sb: IRSB, s: GuestState, env: InterpEnv): BlockExit {
         }
         case 'store': {
           const ty = st.data.tag === 'tmp' ? tyenv[st.data.t] : st.data.ty;
-          env.mem.store(Number(val(st.addr)), tyBytes(ty), val(st.data));
+          env.mem.store(toNum(val(st.addr)), tyBytes(ty), val(st.data));
           break;
         }
         case 'exit':
@@ -129,5 +130,5 @@ export function interpret(sb: IRSB, s: GuestState, env: InterpEnv): BlockExit {
     }
     throw e;
   }
-  return leave(Number(val(sb.next)), sb.jk);
+  return leave(toNum(val(sb.next)), sb.jk);
 }
