@@ -112,6 +112,31 @@ export class Unicorn {
    */
   private lazyEflags: (() => bigint) | undefined;
 
+  /**
+   * Copies a caller's CPU state in before the first register access, run or context operation:
+   * the translator calls replaced functions without copying its state out, since most of them
+   * only read their arguments (through the translator's own state), and pays for the copy only
+   * when something looks at Unicorn.
+   */
+  private pendingSync: (() => void) | undefined;
+
+  /** Sets (or clears) the function that must run before Unicorn's registers are next used. */
+  setPendingSync(fn: (() => void) | undefined): void {
+    this.pendingSync = fn;
+  }
+
+  /** True while the function given to setPendingSync has not run. */
+  get syncPending(): boolean {
+    return this.pendingSync !== undefined;
+  }
+
+  private settle(): void {
+    const fn = this.pendingSync;
+    if (fn === undefined) return;
+    this.pendingSync = undefined;
+    fn();
+  }
+
   /** Sets (or clears) the function that computes EFLAGS on first use; a write of EFLAGS replaces it. */
   setLazyEflags(fn: (() => bigint) | undefined): void {
     this.lazyEflags = fn;
@@ -130,6 +155,7 @@ export class Unicorn {
 
   /** Reads a register as a BigInt (64-bit registers). */
   reg_read(reg: number): bigint {
+    if (this.pendingSync !== undefined) this.settle();
     if (this.lazyEflags !== undefined && reg === C.X86.EFLAGS) this.resolveEflags();
     if (this.running === 0 && CACHED64[reg] === 1) {
       if (this.cacheEpoch[reg] === this.epoch) return this.cacheVal[reg];
@@ -165,6 +191,7 @@ export class Unicorn {
    * forgets them. The set returned is valid until the next call.
    */
   takeWritten(): ReadonlySet<number> | 'all' {
+    if (this.pendingSync !== undefined) this.settle();
     const w = this.written;
     const all = this.allWritten;
     this.allWritten = false;
@@ -176,6 +203,7 @@ export class Unicorn {
 
   /** Writes a register (64-bit). */
   reg_write(reg: number, value: bigint | number): void {
+    if (this.pendingSync !== undefined) this.settle();
     this.written.add(reg);
     if (reg === C.X86.EFLAGS) this.lazyEflags = undefined;
     const v = typeof value === 'bigint' ? BigInt.asUintN(64, value) : BigInt.asUintN(64, BigInt(value));
@@ -196,6 +224,7 @@ export class Unicorn {
 
   /** Reads a register wider than 64 bits (XMM: 16 bytes, ST: 10 bytes) into a buffer. */
   reg_read_bytes(reg: number, size: number): Uint8Array {
+    if (this.pendingSync !== undefined) this.settle();
     const x = reg - C.X86.XMM0;
     if (this.running === 0 && size === 16 && x >= 0 && x < 16) {
       const at = this.cacheXmm.subarray(16 * x, 16 * x + 16);
@@ -215,6 +244,7 @@ export class Unicorn {
 
   /** Writes a register wider than 64 bits from a buffer. */
   reg_write_bytes(reg: number, bytes: Uint8Array): void {
+    if (this.pendingSync !== undefined) this.settle();
     this.written.add(reg);
     const x = reg - C.X86.XMM0;
     if (this.running === 0 && bytes.length === 16 && x >= 0 && x < 16) {
@@ -297,6 +327,7 @@ export class Unicorn {
 
   /** Runs from begin until `until` is reached, the timeout (µs) expires, count instructions ran, or emu_stop. Returns the uc_err code. */
   emu_start(begin: number, until = 0, timeout = 0, count = 0): number {
+    if (this.pendingSync !== undefined) this.settle();
     this.allWritten = true;
     this.flush();
     this.dropCache();
@@ -361,6 +392,7 @@ export class Unicorn {
 
   /** Allocates a context and saves the CPU state into it. */
   context_save(into?: CpuContext): CpuContext {
+    if (this.pendingSync !== undefined) this.settle();
     let ctx = into;
     if (!ctx) {
       const out: Ptr[] = [null];
@@ -374,6 +406,7 @@ export class Unicorn {
 
   /** Restores a saved CPU state. */
   context_restore(ctx: CpuContext): void {
+    if (this.pendingSync !== undefined) this.settle();
     this.allWritten = true;
     this.dropCache();
     check(F.uc_context_restore(this.handle, ctx.ptr) as number, 'uc_context_restore');

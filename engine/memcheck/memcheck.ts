@@ -333,7 +333,7 @@ export class Memcheck implements SyscallObserver, MallocChecker, StrMemChecker {
   /** The stack of a replaced function's caller, with the replacement as the top frame. */
   callContext(call: RedirectCall): ExeContext {
     this.entryNames.set(call.entry, call.name);
-    return this.contexts.intern(this.proc.debug.pcsAtEntry(this.proc.uc, call.entry, this.opts.numCallers));
+    return this.contexts.intern(this.proc.debug.pcsAtEntry(call.reg, call.entry, this.opts.numCallers));
   }
 
   /** Symbolized frames of a context, the replaced function named as Valgrind names it. */

@@ -107,20 +107,22 @@ export class GuestDebugInfo {
   /**
    * The stack of a thread stopped at the first instruction of a function (a replaced function's
    * entry): the entry itself, then its caller's stack unwound from the return address at [rsp].
-   * Works where the entry has no unwind info of its own (engine stubs).
+   * Works where the entry has no unwind info of its own (engine stubs). `reg` reads the
+   * thread's registers by Unicorn register id.
    */
-  pcsAtEntry(uc: Unicorn, entry: number, maxFrames: number): number[] {
+  pcsAtEntry(reg: (ucReg: number) => bigint, entry: number, maxFrames: number): number[] {
     const regs = this.regs;
-    for (let i = 0; i < 17; i++) regs[i] = uc.reg_read(DWARF_REGS[i]);
-    const rsp = Number(regs[7]);
-    const ret = this.readU64(rsp);
-    if (ret === undefined || maxFrames < 2) return [entry];
-    regs[16] = ret;
+    for (let i = 0; i < 17; i++) regs[i] = reg(DWARF_REGS[i]);
+    const rsp = wordToNumber(regs[7]);
+    const ret = this.readWord(rsp);
+    if (Number.isNaN(ret) || maxFrames < 2) return [entry];
+    regs[16] = BigInt(ret);
     regs[7] = BigInt(rsp + 8);
     const callers = this.get().stackPcs(regs, this.reader, maxFrames - 1);
     // The caller's frame is a return address: look up the call instruction, as for any caller.
     if (callers.length) callers[0] = callers[0] - 1;
-    return [entry, ...callers];
+    callers.unshift(entry);
+    return callers;
   }
 
   /** Frames for addresses recorded by pcsOf. */

@@ -16,7 +16,7 @@ import { FaultInfo, SigAction, SIG, deliverSignal, sigreturn, ignoredByDefault, 
 import { Log } from './log';
 import { GuestDebugInfo } from './guest-debuginfo';
 import { ClientRequests } from './client-requests';
-import { JitExecutor, JitHost, JitTool } from './jit-executor';
+import { FastTrap, JitExecutor, JitHost, JitTool } from './jit-executor';
 
 /** How the guest ended. */
 export interface ExitStatus {
@@ -60,6 +60,8 @@ export class GuestProcess implements JitHost {
    * requests): the syscall hook runs the trap registered at its address instead of a syscall.
    */
   readonly traps = new Map<number, () => void>();
+  /** The traps that can also run from the translator's state (replaced functions), by address. */
+  readonly fastTraps = new Map<number, FastTrap>();
   private readonly trapCode = new Map<number, Uint8Array>();
   private stubPage = 0;
   private stubCount = 0;
@@ -183,25 +185,32 @@ export class GuestProcess implements JitHost {
    * runs fn whenever it executes. Planted again whenever the page is mapped anew (ld.so maps a
    * library's whole span first and its text segment over it afterwards).
    */
-  plantTrap(addr: number, code: Uint8Array, fn: () => void, fresh = false): void {
+  plantTrap(addr: number, code: Uint8Array, fn: () => void, fresh = false, fast?: FastTrap): void {
     this.traps.set(addr, fn);
+    if (fast) this.fastTraps.set(addr, fast);
+    else this.fastTraps.delete(addr);
     this.trapCode.set(addr, code);
     this.writeTrap(addr, code, fresh);
   }
 
   /** An engine-owned entry point in guest memory (`syscall; ret`) whose execution runs fn. */
   stub(fn: () => void): number {
+    const addr = this.stubAddress();
+    // A fresh slot was never translated: no cached block to drop, so no need to stop the CPU
+    // (which matters when a stub is made inside a syscall hook that also redirects RIP).
+    this.plantTrap(addr, new Uint8Array([0x0f, 0x05, 0xc3]), fn, true);
+    return addr;
+  }
+
+  /** A fresh 16-byte slot of engine-owned guest memory, for a stub's trap (plantTrap with fresh set). */
+  stubAddress(): number {
     if (!this.stubPage || this.stubCount % (PAGE / 16) === 0) {
       const at = this.mem.findFree(PAGE);
       if (at === undefined) throw new Error('no room in the guest address space for engine stubs');
       this.mem.map(at, PAGE, 5, '');
       this.stubPage = at;
     }
-    const addr = this.stubPage + (this.stubCount++ % (PAGE / 16)) * 16;
-    // A fresh slot was never translated: no cached block to drop, so no need to stop the CPU
-    // (which matters when a stub is made inside a syscall hook that also redirects RIP).
-    this.plantTrap(addr, new Uint8Array([0x0f, 0x05, 0xc3]), fn, true);
-    return addr;
+    return this.stubPage + (this.stubCount++ % (PAGE / 16)) * 16;
   }
 
   /**

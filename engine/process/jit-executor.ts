@@ -37,12 +37,20 @@ export interface JitTool {
   beforeSyscall?(s: GuestState): void;
 }
 
+/**
+ * A trap that can run from any register source (a replaced function): reads the caller's
+ * registers through `reg` (by Unicorn register id) and returns the new rax.
+ */
+export type FastTrap = (reg: (ucReg: number) => bigint) => bigint;
+
 /** The engine services the translator needs (implemented by GuestProcess). */
 export interface JitHost {
   readonly uc: Unicorn;
   readonly mem: GuestMemory;
   /** Engine traps planted as `syscall` instructions (replaced functions, client requests), by address. */
   readonly traps: ReadonlyMap<number, () => void>;
+  /** The traps among them that the translator may run without copying its state to Unicorn. */
+  readonly fastTraps: ReadonlyMap<number, FastTrap>;
   /** Services the syscall instruction at rip (engine trap or kernel); true when the slice must end. */
   serviceSyscall(rip: number): boolean;
   /** Executes the one instruction at Unicorn's RIP; true when it faulted or ended the process. */
@@ -84,6 +92,12 @@ const SLOT_OF_REG = new Map<number, number>([
   [X86.MXCSR, S_MXCSR],
 ]);
 const SYNCED_REGS = [...SLOT_OF_REG.keys()];
+/** Unicorn register → 8-byte slot of the guest state, for the registers a fast trap may read (-1: none). */
+const STATE_SLOT = new Int16Array(512).fill(-1);
+GPR_BY_ENCODING.forEach((reg, r) => { STATE_SLOT[reg] = gprOff(r) >> 3; });
+STATE_SLOT[X86.RIP] = OFF.RIP >> 3;
+STATE_SLOT[X86.FS_BASE] = OFF.FS_BASE >> 3;
+STATE_SLOT[X86.GS_BASE] = OFF.GS_BASE >> 3;
 /** Guest instructions between looks at the clock (blocks chain within this budget). */
 const BUDGET = 20000;
 
@@ -104,6 +118,8 @@ interface ThreadState {
   out32: Uint32Array | undefined;
   /** Computes RFLAGS from `s` for Unicorn, when something reads it after a copy out. */
   readonly flags: () => bigint;
+  /** Copies `s` out to Unicorn (handed to Unicorn as the pending copy of a fast trap). */
+  syncOut: () => void;
 }
 
 export class JitExecutor {
@@ -200,6 +216,11 @@ export class JitExecutor {
         switch (exit.jk) {
           case 'Syscall': {
             s.rip = exit.insnAddr;
+            const fast = host.fastTraps.get(exit.insnAddr);
+            if (fast !== undefined) {
+              if (this.runFastTrap(st, fast, exit.next)) return;
+              break;
+            }
             this.syncOut(st);
             this.stats.syscalls++;
             if (!host.traps.has(exit.insnAddr)) this.tool.beforeSyscall?.(s);
@@ -239,6 +260,41 @@ export class JitExecutor {
   }
 
   /**
+   * Runs a replaced function's trap from the translator's state: its arguments and the stack it
+   * records come from `s`, and the state is copied to Unicorn only if something looks at Unicorn
+   * meanwhile (a report, a fault); then the call ends as the slow path ends it. True when the
+   * slice must end (the state is then in Unicorn).
+   */
+  private runFastTrap(st: ThreadState, fast: FastTrap, next: number): boolean {
+    const { uc } = this.host;
+    const s = st.s;
+    this.stats.syscalls++;
+    uc.setPendingSync(st.syncOut);
+    const rax = fast(this.stateReg);
+    if (uc.syncPending) {
+      uc.setPendingSync(undefined);
+      s.u64[RAX] = rax;
+      s.rip = next;
+    } else {
+      uc.reg_write(X86.RAX, rax);
+      if (uc.reg_read_num(X86.RIP) === s.rip) uc.reg_write(X86.RIP, next);
+      this.syncIn(st);
+    }
+    // A replacement's result is defined, as a system call's is.
+    markDefined(s, gprOff(RAX), 8);
+    if (!this.host.sliceOver()) return false;
+    this.syncOut(st);
+    return true;
+  }
+
+  // Reads a register of the running thread from its guest state (what Unicorn would hold after a copy out).
+  private readonly stateReg = (ucReg: number): bigint => {
+    const slot = STATE_SLOT[ucReg];
+    const st = this.running;
+    return slot >= 0 && st !== undefined ? st.s.u64[slot] : this.host.uc.reg_read(ucReg);
+  };
+
+  /**
    * Writes the running state to Unicorn with RIP at insnAddr, so that a report made from inside
    * translated code (a helper's error) unwinds the guest's stack from the right place.
    */
@@ -261,7 +317,9 @@ export class JitExecutor {
       const state: ThreadState = {
         s, s32: new Uint32Array(s.dv.buffer), out: undefined, out32: undefined,
         flags: () => (state.out![S_FLAGS] = rflagsOf(s)),
+        syncOut: () => undefined,
       };
+      state.syncOut = () => this.syncOut(state);
       st = state;
       this.threads.set(t, st);
     }

@@ -17,6 +17,7 @@
  */
 import { X86 } from '../cpu/x86-const';
 import type { DebugInfo } from '../debuginfo/debuginfo';
+import { toNum } from '../jit/bigint-bits';
 import type { GuestProcess } from './guest-process';
 
 const STT_FUNC = 2;
@@ -25,18 +26,26 @@ const ARG_REGS = [X86.RDI, X86.RSI, X86.RDX, X86.RCX, X86.R8, X86.R9];
 /** syscall; ret */
 const STUB = new Uint8Array([0x0f, 0x05, 0xc3]);
 
+/** Reads a register of the calling thread by Unicorn register id. */
+export type RegisterReader = (ucReg: number) => bigint;
+
 /** What a replacement sees of the call it replaces. */
 export class RedirectCall {
-  constructor(readonly proc: GuestProcess, readonly name: string, readonly entry: number) {}
+  /**
+   * @param reg reads the caller's registers: Unicorn's by default; the translator passes its own
+   *   state, so that a call costs no copy of the state to Unicorn.
+   */
+  constructor(readonly proc: GuestProcess, readonly name: string, readonly entry: number,
+    readonly reg: RegisterReader = (r) => proc.uc.reg_read(r)) {}
 
   /** Integer argument i (0 = rdi … 5 = r9), 64 bits. */
   arg(i: number): bigint {
-    return this.proc.uc.reg_read(ARG_REGS[i]);
+    return this.reg(ARG_REGS[i]);
   }
 
   /** Integer argument i as a Number (pointers and sizes below 2^53). */
   num(i: number): number {
-    return this.proc.uc.reg_read_num(ARG_REGS[i]);
+    return toNum(this.reg(ARG_REGS[i]));
   }
 }
 
@@ -83,19 +92,21 @@ export class Redirector {
   // Runs r whenever execution reaches addr.
   private enter(addr: number, r: Replacement): void {
     this.entries.set(addr, r);
-    this.proc.plantTrap(addr, STUB, () => {
-      const result = r.run(new RedirectCall(this.proc, r.name, addr));
-      this.proc.uc.reg_write(X86.RAX, BigInt.asUintN(64, BigInt(result)));
-    });
+    this.plant(addr, r, false);
+  }
+
+  // The trap at addr that runs r: from Unicorn's registers, or (the translator's fast path) from any.
+  private plant(addr: number, r: Replacement, fresh: boolean): void {
+    const run = (reg?: RegisterReader): bigint => BigInt.asUintN(64, BigInt(r.run(new RedirectCall(this.proc, r.name, addr, reg))));
+    this.proc.plantTrap(addr, STUB, () => this.proc.uc.reg_write(X86.RAX, run()), fresh, run);
   }
 
   // An engine-owned entry point for an IFUNC's replacement.
   private stubFor(r: Replacement): number {
     let addr = this.stubs.get(r);
     if (addr === undefined) {
-      const a = this.proc.stub(() => {
-        this.proc.uc.reg_write(X86.RAX, BigInt.asUintN(64, BigInt(r.run(new RedirectCall(this.proc, r.name, a)))));
-      });
+      const a = this.proc.stubAddress();
+      this.plant(a, r, true);
       addr = a;
       this.stubs.set(r, a);
       this.entries.set(a, r);
