@@ -19,7 +19,7 @@
 import { GuestState, OFF } from './guest-state';
 import { PURE_HELPERS } from './helpers';
 import type { BlockExit, InterpEnv } from './interp';
-import { Atom, Binop, Conv, Expr, exprAtoms, IRSB, Stmt, Ty, tyBytes, UnopSame } from './ir';
+import { Atom, Binop, Conv, Expr, IRSB, Stmt, Ty, tyBytes, UnopSame } from './ir';
 import { toNum } from './bigint-bits';
 import { GuestMemoryFault } from './memory';
 import { evalBinop, evalConv, evalUnop } from './ops';
@@ -131,52 +131,85 @@ function negated(e: Expr): number | undefined {
   return e.tag === 'binop' && e.op === 'Xor' && e.ty === Ty.I1 && e.a.tag === 'tmp' && e.b.tag === 'const' && e.b.v === 1n
     ? e.a.t : undefined;
 }
-const mask = (ty: Ty): string => (ty === Ty.I1 ? '1n' : `0x${((1n << BigInt(ty)) - 1n).toString(16)}n`);
+/** The all-ones literal of each type (computed once: BigInt arithmetic and printing are slow). */
+const MASKS = new Map<Ty, string>([Ty.I1, Ty.I8, Ty.I16, Ty.I32, Ty.I64, Ty.I128]
+  .map((ty) => [ty, ty === Ty.I1 ? '1n' : `0x${((1n << BigInt(ty)) - 1n).toString(16)}n`]));
+const mask = (ty: Ty): string => MASKS.get(ty)!;
+
+/** The literal that keeps every bit of a 64-bit word but a field of `bytes` bytes at bit `sh`, by bytes * 64 + sh. */
+const KEEP_MASKS = new Map<number, string>();
+function keepMask(bytes: number, sh: number): string {
+  const key = bytes * 64 + sh;
+  let m = KEEP_MASKS.get(key);
+  if (m === undefined) {
+    m = `0x${((~(((1n << BigInt(8 * bytes)) - 1n) << BigInt(sh))) & 0xffffffffffffffffn).toString(16)}n`;
+    KEEP_MASKS.set(key, m);
+  }
+  return m;
+}
 
 class Gen {
   private readonly lines: string[] = [];
   private exitNo = 0;
   /** Temporaries that are another's value under a new name (a zero-extension): no line of their own. */
-  private readonly alias = new Map<number, string>();
+  private readonly alias: (string | undefined)[];
   /**
    * Comparisons used once, as a guard (an exit, a guarded helper call, an ite), by temporary: they
    * are printed as a JS condition where they are used instead of as a 1n/0n value.
    */
-  private readonly conds = new Map<number, string>();
+  private readonly conds: (string | undefined)[];
   /** Uses of each temporary in the block. */
   private readonly uses: Uint32Array;
-  /** Temporaries whose only use is a guard. */
-  private readonly guardOnly = new Set<number>();
+  /** 1 for temporaries whose only use is a guard. */
+  private readonly guardOnly: Uint8Array;
   /** The block jumps back to its start (by a side exit or at its end) and loops inside its function. */
   readonly loops: boolean;
 
   constructor(private readonly sb: IRSB, private readonly maxLoops: number) {
-    const uses = (this.uses = new Uint32Array(sb.tyenv.length));
+    const n = sb.tyenv.length;
+    const uses = (this.uses = new Uint32Array(n));
+    this.alias = new Array<string | undefined>(n);
+    this.conds = new Array<string | undefined>(n);
+    const guardOnly = (this.guardOnly = new Uint8Array(n));
     const guards: number[] = [];
-    const use = (a: Atom | undefined, guard = false): void => {
-      if (a?.tag !== 'tmp') return;
-      uses[a.t]++;
-      if (guard) guards.push(a.t);
+    const use = (a: Atom | undefined): void => {
+      if (a !== undefined && a.tag === 'tmp') uses[a.t]++;
+    };
+    const guard = (a: Atom | undefined): void => {
+      if (a !== undefined && a.tag === 'tmp') {
+        uses[a.t]++;
+        guards.push(a.t);
+      }
     };
     for (const s of sb.stmts) {
       switch (s.tag) {
-        case 'wrtmp':
-          if (s.e.tag === 'ite') { use(s.e.cond, true); use(s.e.t); use(s.e.f); } else exprAtoms(s.e).forEach((a) => use(a));
+        case 'wrtmp': {
+          const e = s.e;
+          switch (e.tag) {
+            case 'tmp': use(e); break;
+            case 'load': use(e.addr); break;
+            case 'unop': case 'conv': use(e.a); break;
+            case 'binop': use(e.a); use(e.b); break;
+            case 'ite': guard(e.cond); use(e.t); use(e.f); break;
+            case 'ccall': for (const a of e.args) use(a); break;
+            default: break;
+          }
           break;
+        }
         case 'put': use(s.a); break;
         case 'store': use(s.addr); use(s.data); break;
-        case 'exit': use(s.guard, true); break;
-        case 'dirty': s.args.forEach((a) => use(a)); use(s.guard, true); break;
+        case 'exit': guard(s.guard); break;
+        case 'dirty': for (const a of s.args) use(a); guard(s.guard); break;
         case 'imark': break;
       }
     }
     use(sb.next);
-    for (const t of guards) if (uses[t] === 1) this.guardOnly.add(t);
+    for (const t of guards) if (uses[t] === 1) guardOnly[t] = 1;
     // A comparison whose one use is negated for a guard is inlined there too.
     for (const s of sb.stmts) {
-      if (s.tag !== 'wrtmp' || !this.guardOnly.has(s.t)) continue;
+      if (s.tag !== 'wrtmp' || guardOnly[s.t] === 0) continue;
       const x = negated(s.e);
-      if (x !== undefined && uses[x] === 1) this.guardOnly.add(x);
+      if (x !== undefined && uses[x] === 1) guardOnly[x] = 1;
     }
     this.loops = maxLoops > 0
       && (this.toStart(sb.jk, sb.next) || sb.stmts.some((x) => x.tag === 'exit' && this.toStart(x.jk, x.dst)));
@@ -201,12 +234,12 @@ class Gen {
   }
 
   private atom(a: Atom): string {
-    return a.tag === 'tmp' ? this.alias.get(a.t) ?? `t${a.t}` : big(a.v);
+    return a.tag === 'tmp' ? this.alias[a.t] ?? `t${a.t}` : big(a.v);
   }
 
   /** A guard as a JS condition: true when the I1 atom is 1. */
   private guard(a: Atom): string {
-    const c = a.tag === 'tmp' ? this.conds.get(a.t) : undefined;
+    const c = a.tag === 'tmp' ? this.conds[a.t] : undefined;
     return c ?? `${this.atom(a)} !== 0n`;
   }
 
@@ -227,20 +260,21 @@ class Gen {
       case 'wrtmp':
         // Values are unsigned BigInts of any width, so a copy or zero-extension is the value itself.
         if (s.e.tag === 'tmp' || s.e.tag === 'const' || (s.e.tag === 'conv' && s.e.op === 'ZExt')) {
-          this.alias.set(s.t, s.e.tag === 'conv' ? this.atom(s.e.a) : this.atom(s.e));
+          this.alias[s.t] = s.e.tag === 'conv' ? this.atom(s.e.a) : this.atom(s.e);
           return;
         }
         // Operands are SSA temporaries or constants, so the comparison can move to its one use.
-        if (this.guardOnly.has(s.t)) {
+        if (this.guardOnly[s.t] === 1) {
           const c = s.e.tag === 'binop' ? this.comparison(s.e.op, s.e.ty, s.e.a, s.e.b) : undefined;
           if (c !== undefined) {
-            this.conds.set(s.t, c);
+            this.conds[s.t] = c;
             return;
           }
           // A negated condition (x ^ 1 on I1, as a jcc's inverted sense lifts).
           const x = negated(s.e);
-          if (x !== undefined && this.conds.has(x)) {
-            this.conds.set(s.t, `!(${this.conds.get(x)!})`);
+          const cx = x === undefined ? undefined : this.conds[x];
+          if (cx !== undefined) {
+            this.conds[s.t] = `!(${cx})`;
             return;
           }
         }
@@ -293,8 +327,7 @@ class Gen {
       // (Number(bigint) is a slow runtime call in V8).
       const w = off >> 3;
       const sh = (off & 7) * 8;
-      const keep = (~(((1n << BigInt(8 * bytes)) - 1n) << BigInt(sh))) & 0xffffffffffffffffn;
-      return `u64[${w}] = (u64[${w}] & 0x${keep.toString(16)}n) | ${sh ? `(${v} << ${sh}n)` : v};`;
+      return `u64[${w}] = (u64[${w}] & ${keepMask(bytes, sh)}) | ${sh ? `(${v} << ${sh}n)` : v};`;
     }
     switch (ty) {
       case Ty.I1: case Ty.I8: return `b8[${off}] = N(${v});`;

@@ -25,9 +25,10 @@ export function optimize(sb: IRSB): IRSB {
 
 /** Forward pass: substitution of known values, forwarding of guest state, folding. */
 function forward(sb: IRSB): IRSB {
-  const subst = new Map<number, Atom>();
+  // Replacement of each temporary, by number (undefined: itself).
+  const subst: (Atom | undefined)[] = new Array<Atom | undefined>(sb.tyenv.length);
   const known = new KnownState();
-  const R = (a: Atom): Atom => (a.tag === 'tmp' ? subst.get(a.t) ?? a : a);
+  const R = (a: Atom): Atom => (a.tag === 'tmp' ? subst[a.t] ?? a : a);
   const out: Stmt[] = [];
   const pure = new Map<string, Atom>();
   for (const s of sb.stmts) {
@@ -36,17 +37,17 @@ function forward(sb: IRSB): IRSB {
         const e = rewrite(s.e, R);
         if (e.tag === 'get') {
           const k = known.get(e.off, e.ty);
-          if (k) { subst.set(s.t, k); break; }
+          if (k) { subst[s.t] = k; break; }
           out.push({ tag: 'wrtmp', t: s.t, e });
           known.set(e.off, e.ty, { tag: 'tmp', t: s.t });
           break;
         }
         const folded = e.tag === 'tmp' || e.tag === 'const' ? e : foldOrSimplify(e, sb.tyenv);
-        if (folded) { subst.set(s.t, folded); break; }
+        if (folded) { subst[s.t] = folded; break; }
         const key = pureKey(e);
         if (key !== undefined) {
           const seen = pure.get(key);
-          if (seen) { subst.set(s.t, seen); break; }
+          if (seen) { subst[s.t] = seen; break; }
           pure.set(key, { tag: 'tmp', t: s.t });
         }
         out.push({ tag: 'wrtmp', t: s.t, e });
@@ -135,13 +136,23 @@ function pureKey(e: Expr): string | undefined {
 }
 
 function rewrite(e: Expr, R: (a: Atom) => Atom): Expr {
+  // A new node only when an operand changes (most do not).
   switch (e.tag) {
     case 'tmp': case 'const': return R(e);
     case 'get': return e;
-    case 'load': return { ...e, addr: R(e.addr) };
-    case 'unop': case 'conv': return { ...e, a: R(e.a) };
-    case 'binop': return { ...e, a: R(e.a), b: R(e.b) };
-    case 'ite': return { ...e, cond: R(e.cond), t: R(e.t), f: R(e.f) };
+    case 'load': { const addr = R(e.addr); return addr === e.addr ? e : { ...e, addr }; }
+    case 'unop': case 'conv': { const a = R(e.a); return a === e.a ? e : { ...e, a }; }
+    case 'binop': {
+      const a = R(e.a);
+      const b = R(e.b);
+      return a === e.a && b === e.b ? e : { ...e, a, b };
+    }
+    case 'ite': {
+      const cond = R(e.cond);
+      const t = R(e.t);
+      const f = R(e.f);
+      return cond === e.cond && t === e.t && f === e.f ? e : { ...e, cond, t, f };
+    }
     case 'ccall': return { ...e, args: e.args.map(R) };
   }
 }
