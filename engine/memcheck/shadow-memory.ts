@@ -287,6 +287,13 @@ export class ShadowMemory {
     if (c.state === DEFINED) return 0n;
     if (c.state !== MIXED || o + size > CHUNK) return this.loadVSlow(addr, size);
     if (size === 16) return this.loadV(addr, 8) | (this.loadV(addr + 8, 8) << 64n);
+    if ((o & 3) === 0 && size >= 4) {
+      // Aligned words read as V words (the host is little-endian, as the guest).
+      const w0 = c.v32[o >>> 2];
+      const w1 = size === 8 ? c.v32[(o >>> 2) + 1] : 0;
+      if ((w0 | w1) === 0) return 0n;
+      return size === 8 ? BigInt(w0 >>> 0) | (BigInt(w1 >>> 0) << 32n) : BigInt(w0 >>> 0);
+    }
     const v = c.v;
     let lo = 0;
     let hi = 0;
@@ -318,7 +325,12 @@ export class ShadowMemory {
       if (c.state === MIXED && o + size <= CHUNK) {
         const v = c.v;
         let z = 0;
-        for (let i = 0; i < size; i++) z |= v[o + i];
+        if ((o & 3) === 0 && (size === 4 || size === 8)) {
+          const i = o >>> 2;
+          z = size === 8 ? c.v32[i] | c.v32[i + 1] : c.v32[i];
+        } else {
+          for (let i = 0; i < size; i++) z |= v[o + i];
+        }
         if (z === 0) return;
         // Defined data over addressable bytes (initialising fresh memory): count and clear.
         if (allAddressable(c, o, size)) {

@@ -114,6 +114,16 @@ class Instrumenter {
     return atomTy(this.sb.tyenv, a);
   }
 
+  // Index of the block's last 64-bit Put to rsp, or -1.
+  private lastRspPut(): number {
+    const stmts = this.sb.stmts;
+    for (let i = stmts.length - 1; i >= 0; i--) {
+      const st = stmts[i];
+      if (st.tag === 'put' && st.off === RSP_OFF && this.tyOf(st.a) === Ty.I64) return i;
+    }
+    return -1;
+  }
+
   /** The new block's atom for an original atom. */
   private O(a: Atom): Atom {
     return a.tag === 'const' ? a : this.value.get(a.t)!;
@@ -126,7 +136,11 @@ class Instrumenter {
 
   run(): IRSB {
     const { b, sb } = this;
-    for (const st of sb.stmts) {
+    // A call's push of its return address needs no stack-pointer hook of its own: the red zone
+    // made undefined at the call, below the new stack pointer, covers the 8 bytes it would mark.
+    const skipSp = this.opts.trackSp && sb.jk === 'Call' ? this.lastRspPut() : -1;
+    for (let i = 0; i < sb.stmts.length; i++) {
+      const st = sb.stmts[i];
       switch (st.tag) {
         case 'imark':
           b.imark(st.addr, st.len);
@@ -139,7 +153,7 @@ class Instrumenter {
           break;
         }
         case 'put':
-          if (this.opts.trackSp && st.off === RSP_OFF && this.tyOf(st.a) === Ty.I64) {
+          if (this.opts.trackSp && st.off === RSP_OFF && this.tyOf(st.a) === Ty.I64 && i !== skipSp) {
             b.dirty(MC_DIRTY.spChange, [b.get(RSP_OFF, Ty.I64), this.O(st.a)]);
           }
           b.put(st.off + SHADOW_OFFSET, this.V(st.a));
