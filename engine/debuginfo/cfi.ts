@@ -51,6 +51,8 @@ export interface FrameRules {
   readonly cfaOps: readonly DwarfOp[] | undefined;
   /** One rule per register 0..16. */
   readonly regs: readonly RegRule[];
+  /** The registers whose rule is not Same, in order (an unwind copies the others as they are). */
+  readonly changed: Uint8Array;
   /** Return-address column (16 on x86-64). */
   readonly ra: number;
   /** The FDE is a signal trampoline ('S' augmentation): its caller's pc is exact, not a return address. */
@@ -153,6 +155,7 @@ function rulesFrom(cfi: bigint, bias: number, addr: number): FrameRules | undefi
       cfaOffset,
       cfaOps: cfaReg < 0 ? cfaOps : undefined,
       regs,
+      changed: Uint8Array.from(regs.flatMap((rule, r) => (rule.kind === RuleKind.Same ? [] : [r]))),
       ra,
       signal: signalOut[0] !== 0,
       start: Number(startOut[0]) + bias,

@@ -132,10 +132,13 @@ export function frameCfa(rules: FrameRules, cur: Float64Array, mem: GuestMemory)
 export function applyFrameRules(rules: FrameRules, cfa: number, cur: Float64Array, out: Float64Array, mem: GuestMemory): boolean {
   if (!Number.isFinite(cfa)) return false;
   const regs = rules.regs;
-  for (let r = 0; r < NUM_REGS; r++) {
+  // Most registers keep their value ("same value"): copy them all, then apply the other rules.
+  out.set(cur);
+  const changed = rules.changed;
+  for (let i = 0; i < changed.length; i++) {
+    const r = changed[i];
     const rule = regs[r];
     switch (rule.kind) {
-      case RuleKind.Same: out[r] = cur[r]; break;
       case RuleKind.Undefined: out[r] = NaN; break;
       case RuleKind.AtCfa: out[r] = read(mem, cfa + rule.offset); break;
       case RuleKind.ValCfa: out[r] = cfa + rule.offset; break;
