@@ -65,9 +65,35 @@ export class ViewMemory implements GuestMemoryAccess {
 
   private page(addr: number, write: boolean): DataView | undefined {
     const pn = Math.floor(addr / PAGE);
+    return write ? this.writePage(pn) : this.readPage(pn);
+  }
+
+  // The view of readable page pn (page number), through the direct-mapped cache.
+  private readPage(pn: number): DataView | undefined {
     const i = pn & (TLB_SIZE - 1);
-    const tags = write ? this.writeTags : this.readTags;
-    if (tags[i] === pn) return (write ? this.writeTlb : this.readTlb)[i];
+    if (this.readTags[i] === pn) return this.readTlb[i];
+    const dv = this.fill(pn, false);
+    if (dv) {
+      this.readTags[i] = pn;
+      this.readTlb[i] = dv;
+    }
+    return dv;
+  }
+
+  // The view of writable page pn, through the direct-mapped cache.
+  private writePage(pn: number): DataView | undefined {
+    const i = pn & (TLB_SIZE - 1);
+    if (this.writeTags[i] === pn) return this.writeTlb[i];
+    const dv = this.fill(pn, true);
+    if (dv) {
+      this.writeTags[i] = pn;
+      this.writeTlb[i] = dv;
+    }
+    return dv;
+  }
+
+  // A page's view from the page maps, made on first use.
+  private fill(pn: number, write: boolean): DataView | undefined {
     const base = pn * PAGE;
     const cache = write ? this.writePages : this.readPages;
     let dv = cache.get(base);
@@ -77,14 +103,14 @@ export class ViewMemory implements GuestMemoryAccess {
       dv = new DataView(v.buffer, v.byteOffset, PAGE);
       cache.set(base, dv);
     }
-    tags[i] = pn;
-    (write ? this.writeTlb : this.readTlb)[i] = dv;
     return dv;
   }
 
   load(addr: number, size: number): bigint {
-    const off = addr % PAGE;
-    const dv = off + size <= PAGE ? this.page(addr, false) : undefined;
+    // Page number and offset by division and floor: `%` on a double above 2^31 is a call to fmod.
+    const pn = Math.floor(addr / PAGE);
+    const off = addr - pn * PAGE;
+    const dv = off + size <= PAGE ? this.readPage(pn) : undefined;
     if (dv) {
       switch (size) {
         case 1: return BigInt(dv.getUint8(off));
@@ -98,8 +124,9 @@ export class ViewMemory implements GuestMemoryAccess {
   }
 
   store(addr: number, size: number, value: bigint): void {
-    const off = addr % PAGE;
-    const dv = off + size <= PAGE ? this.page(addr, true) : undefined;
+    const pn = Math.floor(addr / PAGE);
+    const off = addr - pn * PAGE;
+    const dv = off + size <= PAGE ? this.writePage(pn) : undefined;
     if (dv) {
       switch (size) {
         case 1: dv.setUint8(off, low32(value) & 0xff); return;
