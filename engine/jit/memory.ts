@@ -68,26 +68,24 @@ export class ViewMemory implements GuestMemoryAccess {
     return write ? this.writePage(pn) : this.readPage(pn);
   }
 
-  // The view of readable page pn (page number), through the direct-mapped cache.
+  // The view of readable page pn (page number).
   private readPage(pn: number): DataView | undefined {
-    const i = pn & (TLB_SIZE - 1);
-    if (this.readTags[i] === pn) return this.readTlb[i];
-    const dv = this.fill(pn, false);
-    if (dv) {
-      this.readTags[i] = pn;
-      this.readTlb[i] = dv;
-    }
-    return dv;
+    return this.cached(pn, this.readTags, this.readTlb, false);
   }
 
-  // The view of writable page pn, through the direct-mapped cache.
+  // The view of writable page pn.
   private writePage(pn: number): DataView | undefined {
+    return this.cached(pn, this.writeTags, this.writeTlb, true);
+  }
+
+  // Page pn through one direct-mapped cache (tags and views), filled from the page maps on a miss.
+  private cached(pn: number, tags: Float64Array, tlb: (DataView | undefined)[], write: boolean): DataView | undefined {
     const i = pn & (TLB_SIZE - 1);
-    if (this.writeTags[i] === pn) return this.writeTlb[i];
-    const dv = this.fill(pn, true);
+    if (tags[i] === pn) return tlb[i];
+    const dv = this.fill(pn, write);
     if (dv) {
-      this.writeTags[i] = pn;
-      this.writeTlb[i] = dv;
+      tags[i] = pn;
+      tlb[i] = dv;
     }
     return dv;
   }
