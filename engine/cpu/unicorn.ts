@@ -130,6 +130,7 @@ export class Unicorn {
     return this.pendingSync !== undefined;
   }
 
+  // Runs the pending copy, if any (first thing in every method that uses the registers).
   private settle(): void {
     const fn = this.pendingSync;
     if (fn === undefined) return;
@@ -155,7 +156,7 @@ export class Unicorn {
 
   /** Reads a register as a BigInt (64-bit registers). */
   reg_read(reg: number): bigint {
-    if (this.pendingSync !== undefined) this.settle();
+    this.settle();
     if (this.lazyEflags !== undefined && reg === C.X86.EFLAGS) this.resolveEflags();
     if (this.running === 0 && CACHED64[reg] === 1) {
       if (this.cacheEpoch[reg] === this.epoch) return this.cacheVal[reg];
@@ -191,7 +192,7 @@ export class Unicorn {
    * forgets them. The set returned is valid until the next call.
    */
   takeWritten(): ReadonlySet<number> | 'all' {
-    if (this.pendingSync !== undefined) this.settle();
+    this.settle();
     const w = this.written;
     const all = this.allWritten;
     this.allWritten = false;
@@ -203,7 +204,7 @@ export class Unicorn {
 
   /** Writes a register (64-bit). */
   reg_write(reg: number, value: bigint | number): void {
-    if (this.pendingSync !== undefined) this.settle();
+    this.settle();
     this.written.add(reg);
     if (reg === C.X86.EFLAGS) this.lazyEflags = undefined;
     const v = typeof value === 'bigint' ? BigInt.asUintN(64, value) : BigInt.asUintN(64, BigInt(value));
@@ -224,7 +225,7 @@ export class Unicorn {
 
   /** Reads a register wider than 64 bits (XMM: 16 bytes, ST: 10 bytes) into a buffer. */
   reg_read_bytes(reg: number, size: number): Uint8Array {
-    if (this.pendingSync !== undefined) this.settle();
+    this.settle();
     const x = reg - C.X86.XMM0;
     if (this.running === 0 && size === 16 && x >= 0 && x < 16) {
       const at = this.cacheXmm.subarray(16 * x, 16 * x + 16);
@@ -244,7 +245,7 @@ export class Unicorn {
 
   /** Writes a register wider than 64 bits from a buffer. */
   reg_write_bytes(reg: number, bytes: Uint8Array): void {
-    if (this.pendingSync !== undefined) this.settle();
+    this.settle();
     this.written.add(reg);
     const x = reg - C.X86.XMM0;
     if (this.running === 0 && bytes.length === 16 && x >= 0 && x < 16) {
@@ -327,7 +328,7 @@ export class Unicorn {
 
   /** Runs from begin until `until` is reached, the timeout (µs) expires, count instructions ran, or emu_stop. Returns the uc_err code. */
   emu_start(begin: number, until = 0, timeout = 0, count = 0): number {
-    if (this.pendingSync !== undefined) this.settle();
+    this.settle();
     this.allWritten = true;
     this.flush();
     this.dropCache();
@@ -392,7 +393,7 @@ export class Unicorn {
 
   /** Allocates a context and saves the CPU state into it. */
   context_save(into?: CpuContext): CpuContext {
-    if (this.pendingSync !== undefined) this.settle();
+    this.settle();
     let ctx = into;
     if (!ctx) {
       const out: Ptr[] = [null];
@@ -406,7 +407,7 @@ export class Unicorn {
 
   /** Restores a saved CPU state. */
   context_restore(ctx: CpuContext): void {
-    if (this.pendingSync !== undefined) this.settle();
+    this.settle();
     this.allWritten = true;
     this.dropCache();
     check(F.uc_context_restore(this.handle, ctx.ptr) as number, 'uc_context_restore');

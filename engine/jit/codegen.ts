@@ -19,7 +19,7 @@
 import { GuestState, OFF } from './guest-state';
 import { PURE_HELPERS } from './helpers';
 import type { BlockExit, InterpEnv } from './interp';
-import { Atom, Binop, Conv, Expr, IRSB, Stmt, Ty, tyBytes, UnopSame } from './ir';
+import { Atom, Binop, Conv, Expr, exprAtoms, IRSB, Stmt, Ty, tyBytes, UnopSame } from './ir';
 import { toNum } from './bigint-bits';
 import { GuestMemoryFault } from './memory';
 import { evalBinop, evalConv, evalUnop } from './ops';
@@ -158,8 +158,6 @@ class Gen {
    * are printed as a JS condition where they are used instead of as a 1n/0n value.
    */
   private readonly conds: (string | undefined)[];
-  /** Uses of each temporary in the block. */
-  private readonly uses: Uint32Array;
   /** 1 for temporaries whose only use is a guard. */
   private readonly guardOnly: Uint8Array;
   /** The block jumps back to its start (by a side exit or at its end) and loops inside its function. */
@@ -167,7 +165,8 @@ class Gen {
 
   constructor(private readonly sb: IRSB, private readonly maxLoops: number) {
     const n = sb.tyenv.length;
-    const uses = (this.uses = new Uint32Array(n));
+    // Uses of each temporary, and which are guards (exits, guarded helper calls, ite conditions).
+    const uses = new Uint32Array(n);
     this.alias = new Array<string | undefined>(n);
     this.conds = new Array<string | undefined>(n);
     const guardOnly = (this.guardOnly = new Uint8Array(n));
@@ -183,19 +182,9 @@ class Gen {
     };
     for (const s of sb.stmts) {
       switch (s.tag) {
-        case 'wrtmp': {
-          const e = s.e;
-          switch (e.tag) {
-            case 'tmp': use(e); break;
-            case 'load': use(e.addr); break;
-            case 'unop': case 'conv': use(e.a); break;
-            case 'binop': use(e.a); use(e.b); break;
-            case 'ite': guard(e.cond); use(e.t); use(e.f); break;
-            case 'ccall': for (const a of e.args) use(a); break;
-            default: break;
-          }
+        case 'wrtmp':
+          if (s.e.tag === 'ite') { guard(s.e.cond); use(s.e.t); use(s.e.f); } else for (const a of exprAtoms(s.e)) use(a);
           break;
-        }
         case 'put': use(s.a); break;
         case 'store': use(s.addr); use(s.data); break;
         case 'exit': guard(s.guard); break;
@@ -270,7 +259,7 @@ class Gen {
             this.conds[s.t] = c;
             return;
           }
-          // A negated condition (x ^ 1 on I1, as a jcc's inverted sense lifts).
+          // A negated condition (Not x or x ^ 1 on I1, as a jcc's inverted sense lifts).
           const x = negated(s.e);
           const cx = x === undefined ? undefined : this.conds[x];
           if (cx !== undefined) {
@@ -300,7 +289,7 @@ class Gen {
   }
 
   private get(off: number, ty: Ty): string {
-    const bytes = ty === Ty.I1 ? 1 : tyBytes(ty);
+    const bytes = tyBytes(ty);
     if (bytes < 8 && (off & 7) + bytes <= 8) {
       // A field inside one 64-bit word, cut out with BigInt operations only (BigInt(number) is
       // a runtime call in V8, as Number(bigint) is).
@@ -321,7 +310,7 @@ class Gen {
   }
 
   private put(off: number, ty: Ty, v: string): string {
-    const bytes = ty === Ty.I1 ? 1 : tyBytes(ty);
+    const bytes = tyBytes(ty);
     if (bytes < 8 && (off & 7) + bytes <= 8) {
       // A field inside one 64-bit word: masked into the word with BigInt operations only
       // (Number(bigint) is a slow runtime call in V8).

@@ -218,18 +218,14 @@ export class JitExecutor {
             s.rip = exit.insnAddr;
             const fast = host.fastTraps.get(exit.insnAddr);
             if (fast !== undefined) {
-              if (this.runFastTrap(st, fast, exit.next)) return;
+              if (this.runFastTrap(st, fast, exit.insnAddr, exit.next)) return;
               break;
             }
             this.syncOut(st);
             this.stats.syscalls++;
             if (!host.traps.has(exit.insnAddr)) this.tool.beforeSyscall?.(s);
             const stop = host.serviceSyscall(exit.insnAddr);
-            if (host.uc.reg_read_num(X86.RIP) === exit.insnAddr) host.uc.reg_write(X86.RIP, exit.next);
-            this.syncIn(st);
-            // The kernel's result is defined, even when it equals the syscall number it replaced.
-            markDefined(s, gprOff(RAX), 8);
-            if (stop || host.sliceOver()) return;
+            if (this.resumeFromUnicorn(st, exit.insnAddr, exit.next) || stop) return;
             break;
           }
           case 'SigSEGV':
@@ -265,26 +261,39 @@ export class JitExecutor {
    * meanwhile (a report, a fault); then the call ends as the slow path ends it. True when the
    * slice must end (the state is then in Unicorn).
    */
-  private runFastTrap(st: ThreadState, fast: FastTrap, next: number): boolean {
+  private runFastTrap(st: ThreadState, fast: FastTrap, insnAddr: number, next: number): boolean {
     const { uc } = this.host;
     const s = st.s;
     this.stats.syscalls++;
     uc.setPendingSync(st.syncOut);
     const rax = fast(this.stateReg);
-    if (uc.syncPending) {
-      uc.setPendingSync(undefined);
-      s.u64[RAX] = rax;
-      s.rip = next;
-    } else {
+    if (!uc.syncPending) {
+      // Something looked at Unicorn: the state is there now, so the call ends as the slow path's.
       uc.reg_write(X86.RAX, rax);
-      if (uc.reg_read_num(X86.RIP) === s.rip) uc.reg_write(X86.RIP, next);
-      this.syncIn(st);
+      return this.resumeFromUnicorn(st, insnAddr, next);
     }
+    uc.setPendingSync(undefined);
+    s.u64[RAX] = rax;
+    s.rip = next;
     // A replacement's result is defined, as a system call's is.
     markDefined(s, gprOff(RAX), 8);
     if (!this.host.sliceOver()) return false;
     this.syncOut(st);
     return true;
+  }
+
+  /**
+   * Takes the state back from Unicorn after the engine serviced the syscall instruction at
+   * insnAddr (going on after it unless the engine sent RIP elsewhere); rax comes back defined.
+   * True when the slice must end.
+   */
+  private resumeFromUnicorn(st: ThreadState, insnAddr: number, next: number): boolean {
+    const { uc } = this.host;
+    if (uc.reg_read_num(X86.RIP) === insnAddr) uc.reg_write(X86.RIP, next);
+    this.syncIn(st);
+    // The result is defined, even when it equals the syscall number it replaced.
+    markDefined(st.s, gprOff(RAX), 8);
+    return this.host.sliceOver();
   }
 
   // Reads a register of the running thread from its guest state (what Unicorn would hold after a copy out).
