@@ -33,6 +33,7 @@ import {
 import { Shadow } from './combinators';
 import { MC_ORIGIN_DIRTY, OriginPass, OTAG_TY } from './origins';
 import { BINOP_RULES, CONV_RULES, UNOP_RULES } from './rules';
+import { StackMoves } from './sp-moves';
 
 /** The helpers the instrumented code calls, with their signatures (for the IR checker). */
 export const MC_DIRTY = {
@@ -76,8 +77,9 @@ export interface McInstrumentOptions {
    */
   readonly exactCmpEq?: boolean;
   /**
-   * Tell the engine of every stack-pointer move (mc_sp_change before each Put of rsp), so that
-   * a new frame becomes undefined and a popped one unaddressable, as memcheck tracks the stack.
+   * Tell the engine of every stack-pointer move (mc_sp_change for the Puts of rsp; a run of
+   * moves one way, as pushes and `sub rsp` make, in one call: sp-moves.ts), so that a new frame
+   * becomes undefined and a popped one unaddressable, as memcheck tracks the stack.
    */
   readonly trackSp?: boolean;
   /** Origin tracking (--track-origins=yes): otags beside the V bits; see origins.ts. */
@@ -103,6 +105,9 @@ class Instrumenter {
   private readonly vbits = new Map<number, Atom>();
   /** The origin half, with `origins` only (without it the output is as if it did not exist). */
   private readonly og: OriginPass | undefined;
+  /** The block's stack-pointer moves (trackSp), merged into runs. */
+  private readonly moves = new StackMoves(
+    (from, to) => this.b.dirty(MC_DIRTY.spChange, [from, to]), () => this.b.get(RSP_OFF, Ty.I64));
 
   constructor(private readonly sb: IRSB, private readonly opts: McInstrumentOptions) {
     this.og = opts.origins
@@ -139,6 +144,7 @@ class Instrumenter {
     // A call's push of its return address needs no stack-pointer hook of its own: the red zone
     // made undefined at the call, below the new stack pointer, covers the 8 bytes it would mark.
     const skipSp = this.opts.trackSp && sb.jk === 'Call' ? this.lastRspPut() : -1;
+    const moves = this.opts.trackSp ? this.moves : undefined;
     for (let i = 0; i < sb.stmts.length; i++) {
       const st = sb.stmts[i];
       switch (st.tag) {
@@ -146,6 +152,8 @@ class Instrumenter {
           b.imark(st.addr, st.len);
           break;
         case 'wrtmp': {
+          if (st.e.tag === 'load') moves?.access(st.e.addr);
+          moves?.assign(st.t, st.e, RSP_OFF);
           const v = this.exprVbits(st.e);
           this.og?.assign(st.t, st.e, v);
           this.value.set(st.t, b.assign(this.copyExpr(st.e)));
@@ -153,14 +161,18 @@ class Instrumenter {
           break;
         }
         case 'put':
-          if (this.opts.trackSp && st.off === RSP_OFF && this.tyOf(st.a) === Ty.I64 && i !== skipSp) {
-            b.dirty(MC_DIRTY.spChange, [b.get(RSP_OFF, Ty.I64), this.O(st.a)]);
+          if (moves && st.off === RSP_OFF && this.tyOf(st.a) === Ty.I64) {
+            if (i === skipSp) moves.untracked(st.a);
+            else moves.put(st.a, this.O(st.a));
+            // With origins, each move keeps its own instruction: its otag names it.
+            if (this.og) moves.flush();
           }
           b.put(st.off + SHADOW_OFFSET, this.V(st.a));
           this.og?.put(st.off, st.a);
           b.put(st.off, this.O(st.a));
           break;
         case 'store': {
+          moves?.access(st.addr);
           this.complain(st.addr, 'value');
           const size = tyBytes(this.tyOf(st.data));
           b.dirty(MC_DIRTY.storeV, [this.O(st.addr), b.c(Ty.I64, size), this.V(st.data)]);
@@ -169,10 +181,12 @@ class Instrumenter {
           break;
         }
         case 'exit':
+          moves?.flush();
           if (!TRAP_EXITS.has(st.jk)) this.complain(st.guard, 'cond');
           b.exit(this.O(st.guard), st.jk, st.dst);
           break;
         case 'dirty': {
+          moves?.flush();
           if (st.guard) this.complain(st.guard, 'cond');
           const r = b.dirty(st.fn, st.args.map((a) => this.O(a)), st.ty, st.guard && this.O(st.guard));
           if (st.t !== undefined && r) {
@@ -185,6 +199,7 @@ class Instrumenter {
         }
       }
     }
+    moves?.flush();
     // An indirect jump (ret, jmp *reg) through an undefined target.
     this.complain(sb.next, 'value');
     // The callee (or, after a return, the next call) owns the red zone: whatever it holds is
