@@ -83,6 +83,24 @@ function allAddressable(c: Chunk, o: number, n: number): boolean {
   return true;
 }
 
+/**
+ * The state all of bytes [o, o+n) of mixed chunk c share: DEFINED or UNDEFINED (addressable,
+ * every V byte 0 or 0xff), or MIXED when they differ or some are not addressable.
+ */
+function rangeState(c: Chunk, o: number, n: number): number {
+  if (!allAddressable(c, o, n)) return MIXED;
+  const { v, v32 } = c;
+  const first = v[o];
+  if (first !== 0 && first !== 0xff) return MIXED;
+  const word = first === 0 ? 0 : -1;
+  let i = o;
+  const e = o + n;
+  for (; i < e && (i & 3) !== 0; i++) if (v[i] !== first) return MIXED;
+  for (; i + 4 <= e; i += 4) if (v32[i >>> 2] !== word) return MIXED;
+  for (; i < e; i++) if (v[i] !== first) return MIXED;
+  return first === 0 ? DEFINED : UNDEFINED;
+}
+
 /** Memory-overhead figures of a shadow memory. */
 export interface ShadowStats {
   /** Chunks with per-byte detail. */
@@ -757,6 +775,12 @@ export class ShadowMemory {
       return;
     }
     const so = s - sNo * CHUNK;
+    // Most copies carry bytes in one state (a string of defined bytes): a fill, not a byte loop.
+    const st = rangeState(sc, so, n);
+    if (st !== MIXED) {
+      this.setRange(d, n, st as Uniform);
+      return;
+    }
     // Snapshot the source first: source and destination may be the same chunk.
     const vs = sc.v.slice(so, so + n);
     const as = new Uint8Array(n);

@@ -57,6 +57,14 @@ export function memcheckJitTool(mc: Memcheck, opts: TranslatedCheckOptions, jit:
   const popped = (oldSp: number, newSp: number): void => {
     if (newSp > oldSp && newSp - oldSp <= MAX_STACKFRAME) shadow.makeNoAccess(oldSp - REDZONE, newSp - oldSp);
   };
+  // A new frame is undefined; a larger move is a switch to another stack.
+  const spMoved = (oldSp: number, newSp: number, ia: number): void => {
+    if (newSp < oldSp) {
+      if (oldSp - newSp <= MAX_STACKFRAME) newStack(newSp - REDZONE, oldSp - newSp, ia);
+    } else {
+      popped(oldSp, newSp);
+    }
+  };
   const here = (ia: number): void => jit()?.materialize(ia);
   const access = (write: boolean, addr: number, size: number, ia: number): void => {
     here(ia);
@@ -109,14 +117,13 @@ export function memcheckJitTool(mc: Memcheck, opts: TranslatedCheckOptions, jit:
       return undefined;
     },
     [MC_DIRTY.spChange]: (ia, o, n) => {
-      const oldSp = toNum(o);
+      spMoved(toNum(o), toNum(n), ia);
+      return undefined;
+    },
+    [MC_DIRTY.spReturn]: (ia, o, n, next) => {
       const newSp = toNum(n);
-      // A new frame is undefined; a larger move is a switch to another stack.
-      if (newSp < oldSp) {
-        if (oldSp - newSp <= MAX_STACKFRAME) newStack(newSp - REDZONE, oldSp - newSp, ia);
-      } else {
-        popped(oldSp, newSp);
-      }
+      spMoved(toNum(o), newSp, ia);
+      newStack(newSp - REDZONE, REDZONE, toNum(next));
       return undefined;
     },
   };

@@ -49,6 +49,8 @@ export const MC_DIRTY = {
   spChange: 'mc_sp_change',
   /** (rsp, next pc) — a call or return: the ABI's red zone below rsp holds nothing defined (trackSp). */
   redzoneUndefined: 'mc_redzone_undefined',
+  /** (old rsp, new rsp, next pc) — a return's stack-pointer moves and its red zone in one call (trackSp). */
+  spReturn: 'mc_sp_return',
   ...MC_ORIGIN_DIRTY,
 } as const;
 
@@ -59,6 +61,7 @@ export const MC_DIRTY_SIGNATURES: Readonly<Record<string, { args: readonly Ty[];
   [MC_DIRTY.valueFail]: { args: [Ty.I64] },
   [MC_DIRTY.spChange]: { args: [Ty.I64, Ty.I64] },
   [MC_DIRTY.redzoneUndefined]: { args: [Ty.I64, Ty.I64] },
+  [MC_DIRTY.spReturn]: { args: [Ty.I64, Ty.I64, Ty.I64] },
 };
 
 /** The signatures with `origins`: the checks take the otag, and the origin helpers are added. */
@@ -199,12 +202,15 @@ class Instrumenter {
         }
       }
     }
+    // A return's pops (its own and the epilogue's) go with its red zone below.
+    const popped = sb.jk === 'Ret' ? moves?.take() : undefined;
     moves?.flush();
     // An indirect jump (ret, jmp *reg) through an undefined target.
     this.complain(sb.next, 'value');
     // The callee (or, after a return, the next call) owns the red zone: whatever it holds is
     // garbage to the code that runs next (VEX's AbiHint at call and ret).
-    if (this.opts.trackSp && (sb.jk === 'Call' || sb.jk === 'Ret')) b.dirty(MC_DIRTY.redzoneUndefined, [b.get(RSP_OFF, Ty.I64), this.O(sb.next)]);
+    if (popped) b.dirty(MC_DIRTY.spReturn, [popped.from, popped.to, this.O(sb.next)]);
+    else if (moves && (sb.jk === 'Call' || sb.jk === 'Ret')) b.dirty(MC_DIRTY.redzoneUndefined, [b.get(RSP_OFF, Ty.I64), this.O(sb.next)]);
     return b.finish(sb.addr, this.O(sb.next), sb.jk, sb.insns, sb.len);
   }
 

@@ -84,9 +84,14 @@ export class StackMoves {
 
   /** Emits the pending run (before an exit, a helper call, an access it cannot clear, the block's end). */
   flush(): void {
+    const r = this.take();
+    if (r !== undefined) this.emit(r.from, r.to);
+  }
+
+  /** The pending run, for the caller to emit in a call of its own (a return's, with its red zone). */
+  take(): { from: Atom; to: Atom } | undefined {
     const r = this.run;
-    if (r === undefined) return;
     this.run = undefined;
-    this.emit(r.from, r.to);
+    return r;
   }
 }
