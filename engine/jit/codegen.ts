@@ -19,6 +19,7 @@
 import { GuestState, OFF } from './guest-state';
 import { PURE_HELPERS } from './helpers';
 import type { BlockExit, InterpEnv } from './interp';
+import type { FusedNames } from './fused-access';
 import { Atom, Binop, Conv, Expr, exprAtoms, IRSB, Stmt, Ty, tyBytes, UnopSame } from './ir';
 import { toNum } from './bigint-bits';
 import { GuestMemoryFault } from './memory';
@@ -28,7 +29,7 @@ import { evalBinop, evalConv, evalUnop } from './ops';
 export type CompiledBlock = (s: GuestState, env: InterpEnv) => BlockExit;
 
 type Generated = (u64: BigUint64Array, dv: DataView, b8: Uint8Array, mem: InterpEnv['mem'],
-  dirty: InterpEnv['dirty'], K: Runtime, N: (v: bigint) => number) => number;
+  dirty: InterpEnv['dirty'], K: Runtime, N: (v: bigint) => number, A: InterpEnv['fused']) => number;
 
 /** What generated code calls besides memory and dirty helpers. */
 interface Runtime {
@@ -55,6 +56,8 @@ export interface CompileOptions {
    * debugger's one-instruction blocks need.
    */
   readonly selfLoops?: number;
+  /** A tool's shadow helpers to fuse with the access each precedes (fused-access.ts); run with env.fused. */
+  readonly fuse?: FusedNames;
 }
 
 /**
@@ -76,12 +79,12 @@ export interface CompiledCode {
 
 /** Compiles a block to its parts. */
 export function compileCode(sb: IRSB, opts: CompileOptions = {}): CompiledCode {
-  const g = new Gen(sb, opts.selfLoops ?? 0);
+  const g = new Gen(sb, opts.selfLoops ?? 0, opts.fuse);
   const src = g.body();
   // Named after the guest address, so that a CPU profile tells which block its time went to;
   // parenthesised so that V8 compiles it now, in one parse (a lazy inner function is parsed twice).
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const fn = new Function(`return (function block_${sb.addr.toString(16)}(u64, dv, b8, mem, dirty, K, N) {\n${src}\n});`)() as Generated;
+  const fn = new Function(`return (function block_${sb.addr.toString(16)}(u64, dv, b8, mem, dirty, K, N, A) {\n${src}\n});`)() as Generated;
   const exits: BlockExit[] = [];
   let ia = sb.addr;
   for (const s of sb.stmts) {
@@ -98,7 +101,7 @@ export function compileCode(sb: IRSB, opts: CompileOptions = {}): CompiledCode {
 export function runCode(c: CompiledCode, s: GuestState, env: InterpEnv): BlockExit {
   let k: number;
   try {
-    k = c.fn(s.u64, s.dv, s.bytes, env.mem, env.dirty, c.K, toNum);
+    k = c.fn(s.u64, s.dv, s.bytes, env.mem, env.dirty, c.K, toNum, env.fused);
   } catch (e) {
     if (e instanceof GuestMemoryFault) {
       e.insnAddr = c.K.ia;
@@ -120,10 +123,15 @@ export function compileBlock(sb: IRSB, opts: CompileOptions = {}): CompiledBlock
 
 /** The JS source of a block's function body (exposed for tests and debugging). */
 export function generate(sb: IRSB, opts: CompileOptions = {}): string {
-  return new Gen(sb, opts.selfLoops ?? 0).body();
+  return new Gen(sb, opts.selfLoops ?? 0, opts.fuse).body();
 }
 
 const big = (v: bigint): string => `${v}n`;
+
+/** The same temporary, or equal constants. */
+function sameAtom(a: Atom, b: Atom): boolean {
+  return a.tag === 'tmp' ? b.tag === 'tmp' && a.t === b.t : b.tag === 'const' && a.v === b.v;
+}
 
 /** The temporary x of a negated condition (Not x, or x ^ 1, on I1), if e is one. */
 function negated(e: Expr): number | undefined {
@@ -163,7 +171,7 @@ class Gen {
   /** The block jumps back to its start (by a side exit or at its end) and loops inside its function. */
   readonly loops: boolean;
 
-  constructor(private readonly sb: IRSB, private readonly maxLoops: number) {
+  constructor(private readonly sb: IRSB, private readonly maxLoops: number, private readonly fuse: FusedNames | undefined) {
     const n = sb.tyenv.length;
     // Uses of each temporary, and which are guards (exits, guarded helper calls, ite conditions).
     const uses = new Uint32Array(n);
@@ -234,10 +242,37 @@ class Gen {
 
   body(): string {
     if (this.loops) this.lines.push('let n = 0;', 'for (;;) {');
-    for (const s of this.sb.stmts) this.stmt(s);
+    const stmts = this.sb.stmts;
+    for (let i = 0; i < stmts.length; i++) {
+      if (this.fused(stmts[i], stmts[i + 1])) i++;
+      else this.stmt(stmts[i]);
+    }
     this.lines.push(`${this.again(this.sb.jk, this.sb.next)}u64[${RIP_SLOT}] = ${this.atom(this.sb.next)};`, this.leave(-1));
     if (this.loops) this.lines.push('}');
     return `"use strict";\n${this.lines.join('\n')}`;
+  }
+
+  /**
+   * A tool's shadow helper followed by the access it shadows (same address, same size), printed
+   * as one call of the fused access; false when s and next are not such a pair.
+   */
+  private fused(s: Stmt, next: Stmt | undefined): boolean {
+    const f = this.fuse;
+    if (f === undefined || s.tag !== 'dirty' || s.guard !== undefined || next === undefined) return false;
+    const [addr, size, shadow] = s.args;
+    if (addr === undefined || size?.tag !== 'const') return false;
+    const n = Number(size.v);
+    if (s.fn === f.load && s.t !== undefined && s.args.length === 2 && next.tag === 'wrtmp' && next.e.tag === 'load'
+      && sameAtom(next.e.addr, addr) && tyBytes(next.e.ty) === n) {
+      this.lines.push(`const t${next.t} = A.load(K.ia, N(${this.atom(addr)}), ${n});`, `const t${s.t} = A.v;`);
+      return true;
+    }
+    if (s.fn === f.store && s.t === undefined && shadow !== undefined && s.args.length === 3 && next.tag === 'store'
+      && sameAtom(next.addr, addr) && tyBytes(this.ty(next.data)) === n) {
+      this.lines.push(`A.store(K.ia, N(${this.atom(addr)}), ${n}, ${this.atom(shadow)}, ${this.atom(next.data)});`);
+      return true;
+    }
+    return false;
   }
 
   private stmt(s: Stmt): void {

@@ -9,6 +9,7 @@
  * munmap, mprotect), as the engine's memory listener reports.
  */
 import { compileCode, CompiledCode, runCode } from './codegen';
+import type { FusedNames } from './fused-access';
 import { BlockExit, interpret, InterpEnv } from './interp';
 import { IRSB } from './ir';
 import { CodeFetch, liftBlock, LiftOptions } from './lift/lift';
@@ -25,6 +26,8 @@ export interface DispatchOptions extends LiftOptions {
    * millisecond a block, which start-up code that runs once never earns back). 0: compile at once.
    */
   readonly hotThreshold?: number;
+  /** The tool's shadow helpers compiled code fuses with their accesses (runs need env.fused). */
+  readonly fuse?: FusedNames;
 }
 
 /** Default interpreted runs before compilation. */
@@ -87,7 +90,7 @@ export class Dispatcher {
 
   private compile(t: Translation): void {
     // One-instruction blocks (a debugger's watch) must come back after every instruction.
-    t.code = compileCode(t.ir, { selfLoops: this.opts.maxInsns === 1 ? 0 : SELF_LOOPS });
+    t.code = compileCode(t.ir, { selfLoops: this.opts.maxInsns === 1 ? 0 : SELF_LOOPS, fuse: this.opts.fuse });
     this.compiled++;
   }
 

@@ -8,6 +8,7 @@
  * register writes after its memory accesses, so the state is then that before the instruction.
  */
 import { fromNum, fromU32, low32, toNum } from './bigint-bits';
+import type { FusedAccess } from './fused-access';
 import { GuestState, OFF } from './guest-state';
 import { pureHelper } from './helpers';
 import { Atom, Expr, IRSB, JumpKind, Ty, tyBytes } from './ir';
@@ -24,6 +25,8 @@ export type DirtyFn = (insnAddr: number, ...args: bigint[]) => bigint | undefine
 export interface InterpEnv {
   readonly mem: GuestMemoryAccess;
   readonly dirty: Readonly<Record<string, DirtyFn>>;
+  /** The tool's fused shadow accesses, for code compiled with CompileOptions.fuse. */
+  readonly fused?: FusedAccess;
 }
 
 /** How the block was left. */

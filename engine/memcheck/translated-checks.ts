@@ -70,17 +70,13 @@ export function memcheckJitTool(mc: Memcheck, opts: TranslatedCheckOptions, jit:
     here(ia);
     mc.invalidGuestAccess(write, addr, size);
   };
-  const loadV: DirtyFn = (ia, a, sz) => {
-    const addr = toNum(a);
-    const size = toNum(sz);
+  const loadV = (ia: number, addr: number, size: number): bigint => {
     if (shadow.checkAccess(addr, size)) return opts.undefValueErrors ? shadow.loadV(addr, size) : 0n;
     access(false, addr, size, ia);
     // Unaddressable bytes read as defined, so that one bad read gives one report.
     return 0n;
   };
-  const storeV: DirtyFn = (ia, a, sz, v) => {
-    const addr = toNum(a);
-    const size = toNum(sz);
+  const storeV = (ia: number, addr: number, size: number, v: bigint): void => {
     if (!shadow.checkAccess(addr, size)) {
       // memcheck checks a 16-byte store as two 8-byte ones (its reports say "of size 8").
       if (size === 16) {
@@ -91,11 +87,13 @@ export function memcheckJitTool(mc: Memcheck, opts: TranslatedCheckOptions, jit:
       }
     }
     shadow.storeV(addr, size, opts.undefValueErrors ? v : 0n);
-    return undefined;
   };
   const dirty: Record<string, DirtyFn> = {
-    [MC_DIRTY.loadV]: loadV,
-    [MC_DIRTY.storeV]: storeV,
+    [MC_DIRTY.loadV]: (ia, a, sz) => loadV(ia, toNum(a), toNum(sz)),
+    [MC_DIRTY.storeV]: (ia, a, sz, v) => {
+      storeV(ia, toNum(a), toNum(sz), v);
+      return undefined;
+    },
     [MC_DIRTY.condFail]: (ia, otag) => {
       here(ia);
       mc.report(R.uninitCondition(mc.withOrigin(mc.common(mc.here()), otag)));
@@ -130,6 +128,18 @@ export function memcheckJitTool(mc: Memcheck, opts: TranslatedCheckOptions, jit:
   return {
     instrument: (sb) => instrumentMemcheck(sb, { exactCmpEq: opts.exactCmpEq, trackSp: true, origins: opts.trackOrigins && !!origins }),
     dirty,
+    fuse: { load: MC_DIRTY.loadV, store: MC_DIRTY.storeV },
+    fused: (mem) => ({
+      v: 0n,
+      load(ia, addr, size) {
+        this.v = loadV(ia, addr, size);
+        return mem.load(addr, size);
+      },
+      store(ia, addr, size, vbits, value) {
+        storeV(ia, addr, size, vbits);
+        mem.store(addr, size, value);
+      },
+    }),
     threadStarted: (_t, sp) => {
       // Everything below the red zone of the first stack pointer is dead.
       const r = mc.proc.mem.find(sp - 1);

@@ -15,10 +15,11 @@ import { Unicorn } from '../cpu/unicorn';
 import { GPR_BY_ENCODING, X86 } from '../cpu/x86-const';
 import { cpuid } from '../cpu/cpuid';
 import { Dispatcher } from '../jit/dispatch';
+import type { FusedAccess, FusedNames } from '../jit/fused-access';
 import { GuestState, OFF, ORIGIN_OFFSET, RAX, RSP, SHADOW_OFFSET, gprOff, xmmOff } from '../jit/guest-state';
 import type { DirtyFn, InterpEnv } from '../jit/interp';
 import type { IRSB } from '../jit/ir';
-import { GuestMemoryFault, ViewMemory } from '../jit/memory';
+import { GuestMemoryAccess, GuestMemoryFault, ViewMemory } from '../jit/memory';
 import { rflagsOf, setRflags } from '../jit/unicorn-sync';
 import type { GuestMemory } from '../memory/guest-memory';
 import type { Thread } from './thread';
@@ -29,6 +30,9 @@ export interface JitTool {
   readonly instrument?: (sb: IRSB) => IRSB;
   /** The dirty helpers the instrumented code calls. */
   readonly dirty?: Readonly<Record<string, DirtyFn>>;
+  /** Which of them shadow loads and stores, and the fused pair over the translator's memory (fused-access.ts). */
+  readonly fuse?: FusedNames;
+  fused?(mem: GuestMemoryAccess): FusedAccess;
   /** A thread is about to run translated code for the first time, with this stack pointer. */
   threadStarted?(t: Thread, sp: number): void;
   /** The engine moved the stack pointer (a signal frame pushed, a sigreturn, an exit-time call). */
@@ -151,7 +155,9 @@ export class JitExecutor {
       if (!r || !(r.perms & 4)) return undefined;
       return mem.view(a, Math.min(len, r.end - a));
     };
-    this.dispatcher = new Dispatcher(this.fetch, { instrument: tool.instrument });
+    const fused = tool.fuse && tool.fused?.(this.memory);
+    const fuse = fused && tool.fuse;
+    this.dispatcher = new Dispatcher(this.fetch, { instrument: tool.instrument, fuse });
     const engineHelpers: Record<string, DirtyFn> = {
       cpuid: (_ia, leaf, sub) => {
         const [a, b, c, d] = cpuid(Number(leaf), Number(sub));
@@ -160,7 +166,7 @@ export class JitExecutor {
       rdtsc: () => BigInt.asUintN(64, process.hrtime.bigint()),
       fpcw: () => host.uc.reg_read(X86.FPCW) & 0xffffn,
     };
-    this.env = { mem: this.memory, dirty: { ...engineHelpers, ...tool.dirty } };
+    this.env = { mem: this.memory, dirty: { ...engineHelpers, ...tool.dirty }, fused };
     mem.listen({
       mapped: (r) => this.codeChanged(r.start, r.end),
       unmapped: (start, end) => this.codeChanged(start, end),
@@ -189,7 +195,7 @@ export class JitExecutor {
         let d = this.dispatcher;
         let budget = BUDGET;
         if (this.watch) {
-          this.single ??= new Dispatcher(this.fetch, { instrument: this.tool.instrument, maxInsns: 1 });
+          this.single ??= new Dispatcher(this.fetch, { instrument: this.tool.instrument, maxInsns: 1, fuse: this.env.fused && this.tool.fuse });
           d = this.single;
           budget = 1;
           // The watcher looks at registers (a step-out compares stack pointers): give it the state.
