@@ -350,6 +350,20 @@ export class ShadowMemory {
           for (let i = 0; i < size; i++) z |= v[o + i];
         }
         if (z === 0) return;
+        // An aligned word over a fully undefined, addressable word (a new frame's first stores).
+        if ((size === 8 && (o & 7) === 0) || (size === 4 && (o & 3) === 0)) {
+          const bits = size === 8 ? 0xff : 0xf;
+          const i = o >>> 2;
+          const v32 = c.v32;
+          if (((c.a[o >>> 3] >>> (o & 7)) & bits) === bits && v32[i] === -1 && (size === 4 || v32[i + 1] === -1)) {
+            v32[i] = 0;
+            if (size === 8) v32[i + 1] = 0;
+            c.nUndefined -= size;
+            c.nDefined += size;
+            this.maybeMerge(no, c);
+            return;
+          }
+        }
         // Defined data over addressable bytes (initialising fresh memory): count and clear.
         if (allAddressable(c, o, size)) {
           let wasUndefined = 0;
