@@ -159,6 +159,12 @@ function keepMask(bytes: number, sh: number): string {
 class Gen {
   private readonly lines: string[] = [];
   private exitNo = 0;
+  /**
+   * The running instruction's address, and the one K.ia last got in code order: K.ia is written
+   * only before a memory access (a fault reads it); helpers get the address as a literal.
+   */
+  private ia = 0;
+  private iaWritten = -1;
   /** Temporaries that are another's value under a new name (a zero-extension): no line of their own. */
   private readonly alias: (string | undefined)[];
   /**
@@ -264,22 +270,32 @@ class Gen {
     const n = Number(size.v);
     if (s.fn === f.load && s.t !== undefined && s.args.length === 2 && next.tag === 'wrtmp' && next.e.tag === 'load'
       && sameAtom(next.e.addr, addr) && tyBytes(next.e.ty) === n) {
+      this.setIa();
       this.lines.push(`const t${next.t} = A.load(K.ia, N(${this.atom(addr)}), ${n});`, `const t${s.t} = A.v;`);
       return true;
     }
     if (s.fn === f.store && s.t === undefined && shadow !== undefined && s.args.length === 3 && next.tag === 'store'
       && sameAtom(next.addr, addr) && tyBytes(this.ty(next.data)) === n) {
+      this.setIa();
       this.lines.push(`A.store(K.ia, N(${this.atom(addr)}), ${n}, ${this.atom(shadow)}, ${this.atom(next.data)});`);
       return true;
     }
     return false;
   }
 
+  /** Writes K.ia before a memory access, for a fault's handler (runCode). */
+  private setIa(): void {
+    if (this.iaWritten === this.ia) return;
+    this.lines.push(`K.ia = ${this.ia};`);
+    this.iaWritten = this.ia;
+  }
+
   private stmt(s: Stmt): void {
     const L = this.lines;
     switch (s.tag) {
       case 'imark':
-        L.push(`K.ia = ${s.addr}; // ${s.addr.toString(16)}`);
+        this.ia = s.addr;
+        L.push(`// ${s.addr.toString(16)}`);
         return;
       case 'wrtmp':
         // Values are unsigned BigInts of any width, so a copy or zero-extension is the value itself.
@@ -302,19 +318,21 @@ class Gen {
             return;
           }
         }
+        if (s.e.tag === 'load') this.setIa();
         L.push(`const t${s.t} = ${this.expr(s.e)};`);
         return;
       case 'put':
         L.push(this.put(s.off, this.ty(s.a), this.atom(s.a)));
         return;
       case 'store':
+        this.setIa();
         L.push(`mem.store(N(${this.atom(s.addr)}), ${tyBytes(this.ty(s.data))}, ${this.atom(s.data)});`);
         return;
       case 'exit':
         L.push(`if (${this.guard(s.guard)}) { ${this.again(s.jk, s.dst)}u64[${RIP_SLOT}] = ${s.dst}n; ${this.leave(this.exitNo++)} }`);
         return;
       case 'dirty': {
-        const call = `dirty[${JSON.stringify(s.fn)}](${['K.ia', ...s.args.map((a) => this.atom(a))].join(', ')})`;
+        const call = `dirty[${JSON.stringify(s.fn)}](${[String(this.ia), ...s.args.map((a) => this.atom(a))].join(', ')})`;
         const guard = s.guard ? this.guard(s.guard) : undefined;
         if (s.t === undefined) L.push(guard ? `if (${guard}) ${call};` : `${call};`);
         else L.push(`const t${s.t} = ${guard ? `${guard} ? (${call} ?? 0n) : 0n` : `${call} ?? 0n`};`);
