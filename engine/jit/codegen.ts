@@ -433,7 +433,6 @@ class Gen {
     const a = this.atom(ea);
     const b = this.atom(eb);
     const w = ty;
-    const bool = (cond: string): string => `(${cond} ? 1n : 0n)`;
     const signed = (x: string): string => `BigInt.asIntN(${w}, ${x})`;
     switch (op) {
       case 'Add': return `BigInt.asUintN(${w}, ${a} + ${b})`;

@@ -342,20 +342,18 @@ export class ShadowMemory {
       // hold 0xff, so zero V bytes are addressable too).
       if (c.state === MIXED && o + size <= CHUNK) {
         const v = c.v;
-        let z = 0;
         if ((o & 3) === 0 && (size === 4 || size === 8)) {
-          const i = o >>> 2;
-          z = size === 8 ? c.v32[i] | c.v32[i + 1] : c.v32[i];
-        } else {
-          for (let i = 0; i < size; i++) z |= v[o + i];
-        }
-        if (z === 0) return;
-        // An aligned word over a fully undefined, addressable word (a new frame's first stores).
-        if ((size === 8 && (o & 7) === 0) || (size === 4 && (o & 3) === 0)) {
-          const bits = size === 8 ? 0xff : 0xf;
-          const i = o >>> 2;
+          // An aligned word: its V words (a 4-byte store reads its one word twice).
           const v32 = c.v32;
-          if (((c.a[o >>> 3] >>> (o & 7)) & bits) === bits && v32[i] === -1 && (size === 4 || v32[i + 1] === -1)) {
+          const i = o >>> 2;
+          const w0 = v32[i];
+          const w1 = size === 8 ? v32[i + 1] : w0;
+          if ((w0 | w1) === 0) return;
+          // Over a fully undefined, addressable word (a new frame's first stores). The bitmap
+          // mask of an 8-byte store at a 4-aligned offset spans two bitmap bytes and never
+          // matches one: such a store takes the general path below.
+          const bits = ((1 << size) - 1) << (o & 7);
+          if (w0 === -1 && w1 === -1 && (c.a[o >>> 3] & bits) === bits) {
             v32[i] = 0;
             if (size === 8) v32[i + 1] = 0;
             c.nUndefined -= size;
@@ -363,6 +361,10 @@ export class ShadowMemory {
             this.maybeMerge(no, c);
             return;
           }
+        } else {
+          let z = 0;
+          for (let i = 0; i < size; i++) z |= v[o + i];
+          if (z === 0) return;
         }
         // Defined data over addressable bytes (initialising fresh memory): count and clear.
         if (allAddressable(c, o, size)) {

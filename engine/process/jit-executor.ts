@@ -123,7 +123,7 @@ interface ThreadState {
   /** Computes RFLAGS from `s` for Unicorn, when something reads it after a copy out. */
   readonly flags: () => bigint;
   /** Copies `s` out to Unicorn (handed to Unicorn as the pending copy of a fast trap). */
-  syncOut: () => void;
+  readonly syncOut: () => void;
 }
 
 export class JitExecutor {
@@ -279,7 +279,7 @@ export class JitExecutor {
       return this.resumeFromUnicorn(st, insnAddr, next);
     }
     uc.setPendingSync(undefined);
-    s.u64[RAX] = rax;
+    s.setGpr(RAX, rax);
     s.rip = next;
     // A replacement's result is defined, as a system call's is.
     markDefined(s, gprOff(RAX), 8);
@@ -332,9 +332,8 @@ export class JitExecutor {
       const state: ThreadState = {
         s, s32: new Uint32Array(s.dv.buffer), out: undefined, out32: undefined,
         flags: () => (state.out![S_FLAGS] = rflagsOf(s)),
-        syncOut: () => undefined,
+        syncOut: () => this.syncOut(state),
       };
-      state.syncOut = () => this.syncOut(state);
       st = state;
       this.threads.set(t, st);
     }
