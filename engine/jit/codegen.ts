@@ -4,7 +4,9 @@
  * memory interface and says how it was left.
  *
  * The IR is flat and in SSA form, so every statement prints as one line and every temporary as
- * one `const`. 64-bit arithmetic stays on BigInts wrapped in BigInt.asUintN(64, …), which V8's
+ * one `const`, except where a line would be wasted: copies print as their source, comparisons
+ * used once as a guard print as the JS condition, and pure operations used once print where
+ * they are used. 64-bit arithmetic stays on BigInts wrapped in BigInt.asUintN(64, …), which V8's
  * optimising compiler lowers to machine integers when the values do not escape; guest registers
  * are read and written through the state's BigUint64Array. Common operations are inlined;
  * the rest call the interpreter's own definitions (ops.ts), so both agree by construction.
@@ -133,6 +135,20 @@ function sameAtom(a: Atom, b: Atom): boolean {
   return a.tag === 'tmp' ? b.tag === 'tmp' && a.t === b.t : b.tag === 'const' && a.v === b.v;
 }
 
+/** The operand temporaries of a conjunction or disjunction of two I1 temporaries, if e is one. */
+function junction(e: Expr): [number, number] | undefined {
+  return e.tag === 'binop' && (e.op === 'And' || e.op === 'Or') && e.ty === Ty.I1 && e.a.tag === 'tmp' && e.b.tag === 'tmp'
+    ? [e.a.t, e.b.t] : undefined;
+}
+
+/**
+ * True for an expression that reads only its operands (no state, memory or helper), so that it
+ * may be computed where its one use is instead of where it stands.
+ */
+function pure(e: Expr): boolean {
+  return e.tag === 'binop' || e.tag === 'unop' || e.tag === 'conv' || e.tag === 'ite';
+}
+
 /** The temporary x of a negated condition (Not x, or x ^ 1, on I1), if e is one. */
 function negated(e: Expr): number | undefined {
   if (e.tag === 'unop') return e.op === 'Not' && e.ty === Ty.I1 && e.a.tag === 'tmp' ? e.a.t : undefined;
@@ -174,14 +190,23 @@ class Gen {
   private readonly conds: (string | undefined)[];
   /** 1 for temporaries whose only use is a guard. */
   private readonly guardOnly: Uint8Array;
+  /** Uses of each temporary. */
+  private readonly uses: Uint32Array;
+  /**
+   * Pure expressions used once, by temporary: printed where they are used. A guard made of
+   * them then computes an operand only when JS's && or || needs it: memcheck's exact
+   * comparison tests its naive part (any operand bit undefined) first and the rest only then.
+   */
+  private readonly inline: (string | undefined)[];
   /** The block jumps back to its start (by a side exit or at its end) and loops inside its function. */
   readonly loops: boolean;
 
   constructor(private readonly sb: IRSB, private readonly maxLoops: number, private readonly fuse: FusedNames | undefined) {
     const n = sb.tyenv.length;
     // Uses of each temporary, and which are guards (exits, guarded helper calls, ite conditions).
-    const uses = new Uint32Array(n);
+    const uses = (this.uses = new Uint32Array(n));
     this.alias = new Array<string | undefined>(n);
+    this.inline = new Array<string | undefined>(n);
     this.conds = new Array<string | undefined>(n);
     const guardOnly = (this.guardOnly = new Uint8Array(n));
     const guards: number[] = [];
@@ -208,11 +233,15 @@ class Gen {
     }
     use(sb.next);
     for (const t of guards) if (uses[t] === 1) guardOnly[t] = 1;
-    // A comparison whose one use is negated for a guard is inlined there too.
-    for (const s of sb.stmts) {
+    // A condition whose one use is negated, or joined with another by And/Or, for a guard is
+    // printed there too (backwards: a use comes after its definition).
+    for (let i = sb.stmts.length - 1; i >= 0; i--) {
+      const s = sb.stmts[i];
       if (s.tag !== 'wrtmp' || guardOnly[s.t] === 0) continue;
       const x = negated(s.e);
       if (x !== undefined && uses[x] === 1) guardOnly[x] = 1;
+      const j = junction(s.e);
+      if (j !== undefined && uses[j[0]] === 1 && uses[j[1]] === 1) guardOnly[j[0]] = guardOnly[j[1]] = 1;
     }
     this.loops = maxLoops > 0
       && (this.toStart(sb.jk, sb.next) || sb.stmts.some((x) => x.tag === 'exit' && this.toStart(x.jk, x.dst)));
@@ -237,7 +266,9 @@ class Gen {
   }
 
   private atom(a: Atom): string {
-    return a.tag === 'tmp' ? this.alias[a.t] ?? `t${a.t}` : big(a.v);
+    if (a.tag === 'const') return big(a.v);
+    const e = this.inline[a.t];
+    return e !== undefined ? `(${e})` : this.alias[a.t] ?? `t${a.t}`;
   }
 
   /** A guard as a JS condition: true when the I1 atom is 1. */
@@ -300,7 +331,13 @@ class Gen {
       case 'wrtmp':
         // Values are unsigned BigInts of any width, so a copy or zero-extension is the value itself.
         if (s.e.tag === 'tmp' || s.e.tag === 'const' || (s.e.tag === 'conv' && s.e.op === 'ZExt')) {
-          this.alias[s.t] = s.e.tag === 'conv' ? this.atom(s.e.a) : this.atom(s.e);
+          const a = s.e.tag === 'conv' ? s.e.a : s.e;
+          // An alias may be used many times: what it names is computed once, here.
+          if (a.tag === 'tmp' && this.inline[a.t] !== undefined) {
+            L.push(`const t${a.t} = ${this.inline[a.t]!};`);
+            this.inline[a.t] = undefined;
+          }
+          this.alias[s.t] = this.atom(a);
           return;
         }
         // Operands are SSA temporaries or constants, so the comparison can move to its one use.
@@ -317,6 +354,16 @@ class Gen {
             this.conds[s.t] = `!(${cx})`;
             return;
           }
+          const j = junction(s.e);
+          const [ca, cb] = j === undefined ? [] : [this.conds[j[0]], this.conds[j[1]]];
+          if (ca !== undefined && cb !== undefined) {
+            this.conds[s.t] = `(${ca}) ${s.e.tag === 'binop' && s.e.op === 'And' ? '&&' : '||'} (${cb})`;
+            return;
+          }
+        }
+        if (this.uses[s.t] === 1 && pure(s.e)) {
+          this.inline[s.t] = this.expr(s.e);
+          return;
         }
         if (s.e.tag === 'load') this.setIa();
         L.push(`const t${s.t} = ${this.expr(s.e)};`);

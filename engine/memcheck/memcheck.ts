@@ -104,7 +104,7 @@ export class Memcheck implements SyscallObserver, MallocChecker, StrMemChecker {
   }
 
   /** Hooks memcheck into the process; call before the guest runs. With jit, guest code runs on the translator, instrumented. */
-  attach(jit = false, jitOpts: TranslatedCheckOptions = { undefValueErrors: true, exactCmpEq: false, trackOrigins: false }): void {
+  attach(jit = false, jitOpts: TranslatedCheckOptions = { undefValueErrors: true, detail: 'auto', trackOrigins: false }): void {
     if (jit && jitOpts.trackOrigins) this.origins = { mem: new OriginMemory(), tags: new OriginTags<ExeContext>() };
     const { proc, shadow } = this;
     for (const r of proc.mem.list()) shadow.makeDefined(r.start, r.end - r.start);

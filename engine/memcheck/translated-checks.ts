@@ -14,6 +14,7 @@ import type { DirtyFn } from '../jit/interp';
 import type { JitExecutor, JitTool } from '../process/jit-executor';
 import * as R from '../errors/records';
 import { instrumentMemcheck, MC_DIRTY } from './vbits';
+import type { DefinednessDetail } from './vbits';
 import { MC_ORIGIN_DIRTY } from './vbits/origins';
 import type { Memcheck } from './memcheck';
 
@@ -29,8 +30,8 @@ const SYSCALLS = new Map<number, SyscallDecl>(SYSCALL_TABLE.map((d) => [d.nr, d]
 export interface TranslatedCheckOptions {
   /** --undef-value-errors: check definedness at all (no: only addressability, as memcheck). */
   readonly undefValueErrors: boolean;
-  /** --expensive-definedness-checks=yes: exact equality comparisons. */
-  readonly exactCmpEq: boolean;
+  /** --expensive-definedness-checks: where exact rules replace the cheap ones (vbits/detail.ts). */
+  readonly detail: DefinednessDetail;
   /** --track-origins=yes: undefined values carry where they were created. */
   readonly trackOrigins: boolean;
 }
@@ -126,7 +127,7 @@ export function memcheckJitTool(mc: Memcheck, opts: TranslatedCheckOptions, jit:
     },
   };
   return {
-    instrument: (sb) => instrumentMemcheck(sb, { exactCmpEq: opts.exactCmpEq, trackSp: true, origins: opts.trackOrigins && !!origins }),
+    instrument: (sb) => instrumentMemcheck(sb, { detail: opts.detail, trackSp: true, origins: opts.trackOrigins && !!origins }),
     dirty,
     fuse: { load: MC_DIRTY.loadV, store: MC_DIRTY.storeV },
     fused: (mem) => ({

@@ -21,6 +21,7 @@ import { Log } from '../process/log';
 import { signalName } from '../process/signals';
 import type { LeakState } from '../errors/error-record';
 import { LeakCheckRequest, Memcheck } from '../memcheck/memcheck';
+import type { DefinednessDetail } from '../memcheck/vbits';
 import { parseLeakHeuristics } from '../memcheck/leak-check';
 import type { Options } from '../cli/options';
 import type { StackFrame } from '../debuginfo/frame';
@@ -113,7 +114,7 @@ export class Session {
         heuristics, leakResolution: opts['leak-resolution'] as 'low' | 'med' | 'high',
       });
       this.memcheck.attach(opts.jit as boolean, {
-        undefValueErrors: opts['undef-value-errors'] as boolean, exactCmpEq: opts['expensive-definedness-checks'] === 'yes',
+        undefValueErrors: opts['undef-value-errors'] as boolean, detail: opts['expensive-definedness-checks'] as DefinednessDetail,
         trackOrigins: opts['track-origins'] as boolean,
       });
       this.memcheck.onLeakCheckRequest = (r) => this.leakCheckRequested(r);

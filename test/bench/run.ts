@@ -45,7 +45,6 @@ const PROGRAMS: readonly BenchProgram[] = [
   { name: 'bench_malloc', src: 'bench_malloc.c', args: ['150'], what: 'malloc/free/realloc churn' },
   { name: 'bench_strings', src: 'bench_strings.c', args: ['40000'], what: 'snprintf, qsort+strcmp, printf' },
   {
-    // Not json.dumps of a large dict: that crashes under unigrind today (a known engine bug).
     name: 'python3 dict+sort', cmd: '/usr/bin/python3',
     args: ['-c', 'd = {str(i): i * i for i in range(20000)}; words = sorted(d, key=lambda k: (len(k), k[::-1])); print(len(words), words[:3], sum(d.values()) % 1000003)'],
     what: 'an interpreter: many small objects',

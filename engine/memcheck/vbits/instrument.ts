@@ -31,6 +31,7 @@ import {
   Atom, atomTy, BinopE, binopResultTy, Expr, IRBuilder, IRSB, JumpKind, Ty, tyBytes,
 } from '../../jit/ir';
 import { Shadow } from './combinators';
+import { BlockDetail, blockDetail, DefinednessDetail } from './detail';
 import { MC_ORIGIN_DIRTY, OriginPass, OTAG_TY } from './origins';
 import { BINOP_RULES, CONV_RULES, UNOP_RULES } from './rules';
 import { StackMoves } from './sp-moves';
@@ -75,10 +76,11 @@ export const MC_ORIGIN_DIRTY_SIGNATURES: Readonly<Record<string, { args: readonl
 
 export interface McInstrumentOptions {
   /**
-   * Exact CmpEQ/CmpNE: the result is defined as soon as some bit defined in both operands
-   * differs (memcheck's expensive comparison). Off by default, like memcheck's cheap rule.
+   * Where the exact rules replace the cheap ones (--expensive-definedness-checks; detail.ts):
+   * comparisons defined as soon as a bit defined in both operands differs, adds and subtracts
+   * that follow the carries. Default 'no': the cheap rules throughout.
    */
-  readonly exactCmpEq?: boolean;
+  readonly detail?: DefinednessDetail;
   /**
    * Tell the engine of every stack-pointer move (mc_sp_change for the Puts of rsp; a run of
    * moves one way, as pushes and `sub rsp` make, in one call: sp-moves.ts), so that a new frame
@@ -112,7 +114,11 @@ class Instrumenter {
   private readonly moves = new StackMoves(
     (from, to) => this.b.dirty(MC_DIRTY.spChange, [from, to]), () => this.b.get(RSP_OFF, Ty.I64));
 
+  /** Which operations of this block get the exact rules. */
+  private readonly detail: BlockDetail;
+
   constructor(private readonly sb: IRSB, private readonly opts: McInstrumentOptions) {
+    this.detail = blockDetail(sb, opts.detail ?? 'no');
     this.og = opts.origins
       ? new OriginPass(this.b, this.sh, { O: (a) => this.O(a), V: (a) => this.V(a), ty: (a) => this.tyOf(a) })
       : undefined;
@@ -157,7 +163,7 @@ class Instrumenter {
         case 'wrtmp': {
           if (st.e.tag === 'load') moves?.access(st.e.addr);
           moves?.assign(st.t, st.e, RSP_OFF);
-          const v = this.exprVbits(st.e);
+          const v = this.exprVbits(st.e, st.t);
           this.og?.assign(st.t, st.e, v);
           this.value.set(st.t, b.assign(this.copyExpr(st.e)));
           this.vbits.set(st.t, v);
@@ -246,7 +252,7 @@ class Instrumenter {
   }
 
   /** The V bits of an expression (emitting what computes them). */
-  private exprVbits(e: Expr): Atom {
+  private exprVbits(e: Expr, t: number): Atom {
     const { b, sh } = this;
     switch (e.tag) {
       case 'tmp': case 'const': return this.V(e);
@@ -268,7 +274,7 @@ class Instrumenter {
         const va = this.V(e.a);
         return CONV_RULES[e.op] === 'lazy' ? sh.lazy([va], e.to) : b.conv(e.op, e.to, va);
       }
-      case 'binop': return this.binopVbits(e);
+      case 'binop': return this.binopVbits(e, t);
       case 'ite': {
         const ty = this.tyOf(e.t);
         // Steer the V bits like the values, and trash them if the steering is undefined.
@@ -282,7 +288,7 @@ class Instrumenter {
     throw new Error('unreachable: every unary rule returns');
   }
 
-  private binopVbits(e: BinopE): Atom {
+  private binopVbits(e: BinopE, t: number): Atom {
     const { b, sh } = this;
     const { op, ty } = e;
     const va = this.V(e.a);
@@ -293,7 +299,10 @@ class Instrumenter {
     if ((op === 'Xor' || op === 'Sub') && e.a.tag === 'tmp' && e.b.tag === 'tmp' && e.a.t === e.b.t) return sh.defined(ty);
     switch (BINOP_RULES[op]) {
       case 'union': return sh.uifu(va, vb);
-      case 'left': return sh.left(sh.uifu(va, vb));
+      case 'left':
+        if (op === 'Add' && this.detail.exactAdd(t, ty)) return this.exactAddSub('Add', a, c, va, vb);
+        if (op === 'Sub' && this.detail.exactSub(ty)) return this.exactAddSub('Sub', a, c, va, vb);
+        return sh.left(sh.uifu(va, vb));
       case 'improveAnd':
         return sh.difd(sh.uifu(va, vb), sh.difd(sh.improveAnd(a, va), sh.improveAnd(c, vb)));
       case 'improveOr':
@@ -301,13 +310,28 @@ class Instrumenter {
       case 'byAmount': return sh.uifu(b.binop(op, va, c), sh.pcast(vb, ty));
       case 'same': return b.binop(op, va, vb);
       case 'cmp': return sh.pcast(sh.uifu(va, vb), Ty.I1);
-      case 'cmpEq': return this.opts.exactCmpEq ? this.exactCmpEq(a, c, va, vb) : sh.pcast(sh.uifu(va, vb), Ty.I1);
+      case 'cmpEq': return this.detail.exactCmpEq(ty) ? this.exactCmpEq(a, c, va, vb) : sh.pcast(sh.uifu(va, vb), Ty.I1);
       case 'lanes8': return sh.pcastLanes(sh.uifu(va, vb), 8);
       case 'lanes16': return sh.pcastLanes(sh.uifu(va, vb), 16);
       case 'lanes32': return sh.pcastLanes(sh.uifu(va, vb), 32);
       case 'lanes64': return sh.pcastLanes(sh.uifu(va, vb), 64);
       case 'lazy': return sh.lazy([va, vb], binopResultTy(op, ty));
     }
+  }
+
+  /**
+   * Add or Sub, exactly: run the operation on the smallest and on the largest values the
+   * operands can take (undefined bits 0, then 1); result bits that differ between the two, and
+   * the operands' undefined bits, are undefined (memcheck's expensiveAddSub).
+   */
+  private exactAddSub(op: 'Add' | 'Sub', a: Atom, c: Atom, va: Atom, vb: Atom): Atom {
+    const { b, sh } = this;
+    const min = (x: Atom, v: Atom): Atom => b.binop('And', x, b.unop('Not', v));
+    const max = (x: Atom, v: Atom): Atom => b.binop('Or', x, v);
+    const spread = op === 'Add'
+      ? b.binop('Xor', b.binop('Add', min(a, va), min(c, vb)), b.binop('Add', max(a, va), max(c, vb)))
+      : b.binop('Xor', b.binop('Sub', min(a, va), max(c, vb)), b.binop('Sub', max(a, va), min(c, vb)));
+    return sh.uifu(sh.uifu(va, vb), spread);
   }
 
   /** CmpEQ/CmpNE defined when a bit defined in both operands differs (the answer is then known). */

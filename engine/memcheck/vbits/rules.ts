@@ -6,14 +6,17 @@
  *
  * Rules (va, vb: the operands' V bits; a, b: their values):
  *   union       UifU(va, vb)                         xor; exact for bit-parallel operations
- *   left        Left(UifU(va, vb))                   add, sub, mul: carries move upward only
+ *   left        Left(UifU(va, vb))                   add, sub, mul: carries move upward only; adds
+ *                                                   and subtracts of 32 and 64 bits may get the
+ *                                                   exact rule instead (detail.ts)
  *   improveAnd  UifU & improveAnd(a,va) & improveAnd(b,vb)   a defined 0 makes a defined 0
  *   improveOr   UifU & improveOr(a,va) & improveOr(b,vb)     a defined 1 makes a defined 1
  *   byAmount    op(va, b) | PCast(vb)                shifts, permutations: exact for a defined
  *                                                   amount, all undefined for an undefined one
  *   same        op(va, vb)                           data movement (interleave, concatenation)
  *   cmp         PCast(UifU(va, vb)) to I1            ordered comparisons
- *   cmpEq       cmp, or exactly: defined as soon as one bit defined in both operands differs
+ *   cmpEq       cmp, or exactly (detail.ts): defined as soon as one bit defined in both
+ *               operands differs
  *   lanesN      per-N-bit-lane PCast(UifU(va, vb))   SIMD lane arithmetic and comparisons
  *   lazy        all undefined if anything is         division, floating point, helpers
  * Unary: copy (the operand's V bits: not), same (op applied to the V bits: bswap, widening,

@@ -7,11 +7,7 @@
  * also each error's origin line ("Uninitialised value was created by a heap allocation" / "… by
  * a stack allocation") with the first fixture frame of its origin stack.
  *
- * unigrind does not propagate definedness yet, so it finds none of these errors: every
- * comparison of errors and origins is a todo through TRANSLATOR_PENDING alone. Setting it to
- * undefined once the translator is in makes them all real.
- *
- * What does not wait for the translator, and is asserted now:
+ * Also asserted:
  * - Valgrind itself reports what each fixture says it shows. The fixtures mark the line of each
  *   expected error with a comment "error: <Kind>[, <Kind>]" and the line the origin stack must
  *   point at with "origin: heap" or "origin: stack"; at both levels the (kind, line) pairs
@@ -19,8 +15,9 @@
  *   one that reports more than it should, fails here.
  * - The program behaves the same under both tools (stdout, exit status): the fixtures take care
  *   that no undefined value decides what they print or how they exit (test/fixtures/
- *   memcheck-uninit/uninit.h), so this holds without definedness tracking.
+ *   memcheck-uninit/uninit.h).
  * - Both XML documents follow protocol 4.
+ * - word_compare.c also with --expensive-definedness-checks=no and =yes: the same errors.
  */
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
@@ -33,13 +30,6 @@ import {
 } from '../../support/memcheck-oracle';
 import { validateValgrindXml } from '../../support/valgrind-xml-schema';
 
-/**
- * Why unigrind's errors and origins are not compared for real yet: the translator that adds
- * definedness propagation (issue 4) is not integrated. Set to undefined to make every such
- * comparison an assertion.
- */
-export const TRANSLATOR_PENDING: string | undefined = undefined;
-
 const work = scratchDir('memcheck-uninit');
 after(() => removeScratch(work));
 
@@ -48,7 +38,7 @@ interface UninitCase {
   program: FixtureProgram;
   /** The kinds Valgrind reports (none for the negative case); must agree with the markers. */
   kinds: string[];
-  /** A unigrind defect specific to this fixture (once TRANSLATOR_PENDING is gone): the reason. */
+  /** A unigrind defect specific to this fixture: the reason. */
   todo?: string | Partial<Record<OptLevel, string>>;
 }
 
@@ -69,6 +59,8 @@ const CASES: UninitCase[] = [
   { program: uninit('qsort_keys.c'), kinds: ['UninitCondition'] },
   { program: uninit('strlen_partial.c'), kinds: ['UninitCondition'] },
   { program: uninit('printf_int.c'), kinds: ['UninitCondition', 'UninitValue'] },
+  // ---- exact comparisons and adds (--expensive-definedness-checks=auto): strings compared a word at a time
+  { program: uninit('word_compare.c'), kinds: ['UninitCondition'] },
   // ---- undefined addresses and jump tables
   { program: uninit('array_index.c'), kinds: ['UninitValue'] },
   { program: uninit('uninit_pointer.c'), kinds: ['UninitValue'] },
@@ -183,7 +175,7 @@ describe('uninitialised values agree with Valgrind 3.19', { concurrency: true },
             assert.equal(r.unigrind.stdout, r.valgrind.stdout, `stdout${both(r)}`);
             assert.equal(exitOf(r.unigrind), exitOf(r.valgrind), `exit status${both(r)}`);
           });
-          const todo = TRANSLATOR_PENDING ?? (typeof c.todo === 'string' ? c.todo : c.todo?.[opt]);
+          const todo = typeof c.todo === 'string' ? c.todo : c.todo?.[opt];
           it('errors, first fixture frames, stdout and exit status', todo ? { todo } : {}, async () => {
             const r = await runs(c, opt, variant);
             assert.ok(r.unigrind.xml, `unigrind wrote no XML${both(r)}`);
@@ -208,6 +200,23 @@ describe('uninitialised values agree with Valgrind 3.19', { concurrency: true },
           });
         });
       }
+    }
+  }
+});
+
+describe('word_compare.c with --expensive-definedness-checks=no and =yes agrees with Valgrind 3.19', { concurrency: true }, () => {
+  const p = uninit('word_compare.c');
+  const sources = new Set(p.sources);
+  for (const opt of OPT_LEVELS) {
+    for (const level of ['no', 'yes']) {
+      it(`-${opt} --expensive-definedness-checks=${level}: errors and first fixture frames`, async () => {
+        const tag = `${p.name}-${opt}-edc-${level}`;
+        const r = await binary(p, opt).then((bin) => runBoth({ program: bin, dir: work, tag, options: [`--expensive-definedness-checks=${level}`] }));
+        const vg = essentials(r.valgrind, sources).errors;
+        // The cheap rules report every compare and the add; the exact ones only the marked line.
+        assert.equal(errorEntries(r.valgrind, sources).length, level === 'no' ? 5 : 1, `Valgrind's errors${both(r)}`);
+        assert.deepStrictEqual(essentials(r.unigrind, sources).errors, vg, `errors (unigrind = actual, Valgrind = expected)${both(r)}`);
+      });
     }
   }
 });

@@ -160,10 +160,30 @@ describe('memcheck V-bit rules', () => {
   it('CmpEQ is exact on request: a defined differing bit decides it', () => {
     const setup = (st: GuestState): void => { st.setGpr(RAX, 0x10n); st.setGpr(RCX, 0x11n); setV(st, RAX, 0xf0n); };
     assert.equal(getV(runShadow(binopBlock('CmpEQ'), setup).s, RBX), 1n);
-    assert.equal(getV(runShadow(binopBlock('CmpEQ'), setup, { exactCmpEq: true }).s, RBX), 0n);
+    assert.equal(getV(runShadow(binopBlock('CmpEQ'), setup, { detail: 'yes' }).s, RBX), 0n);
     // Differing only where undefined: still undefined.
     const setup2 = (st: GuestState): void => { st.setGpr(RAX, 0x10n); st.setGpr(RCX, 0x20n); setV(st, RAX, 0xf0n); };
-    assert.equal(getV(runShadow(binopBlock('CmpNE'), setup2, { exactCmpEq: true }).s, RBX), 1n);
+    assert.equal(getV(runShadow(binopBlock('CmpNE'), setup2, { detail: 'yes' }).s, RBX), 1n);
+  });
+
+  it('exact add and sub follow the carries: undefined low bits spread only as far as a carry can reach', () => {
+    // x + 0x10 with only x's low four bits undefined: 0x10 to 0x1f, so bits 4 and up are known.
+    const add = (st: GuestState): void => { st.setGpr(RAX, 0x3n); setV(st, RAX, 0xfn); st.setGpr(RCX, 0x10n); };
+    assert.equal(getV(runShadow(binopBlock('Add'), add).s, RBX), tyMask(Ty.I64));
+    assert.equal(getV(runShadow(binopBlock('Add'), add, { detail: 'yes' }).s, RBX), 0xfn);
+    assert.equal(getV(runShadow(binopBlock('Add'), add, { detail: 'auto' }).s, RBX), 0xfn);
+    // 0x100 - (x & 0xf): the borrow may reach bit 8 and below, never above.
+    const sub = (st: GuestState): void => { st.setGpr(RAX, 0x100n); st.setGpr(RCX, 0x3n); setV(st, RCX, 0xfn); };
+    assert.equal(getV(runShadow(binopBlock('Sub'), sub, { detail: 'yes' }).s, RBX), 0x1ffn);
+    // Subtraction stays cheap in auto, as in memcheck.
+    assert.equal(getV(runShadow(binopBlock('Sub'), sub, { detail: 'auto' }).s, RBX), tyMask(Ty.I64));
+  });
+
+  it('auto: 16- to 64-bit equality comparisons are exact, 8-bit ones are not', () => {
+    const setup = (st: GuestState): void => { st.setGpr(RAX, 0x10n); st.setGpr(RCX, 0x11n); setV(st, RAX, 0xf0n); };
+    for (const ty of [Ty.I16, Ty.I32, Ty.I64]) assert.equal(getV(runShadow(binopBlock('CmpEQ', ty), setup, { detail: 'auto' }).s, RBX), 0n, `I${ty}`);
+    assert.equal(getV(runShadow(binopBlock('CmpEQ', Ty.I8), setup, { detail: 'auto' }).s, RBX), 1n);
+    assert.equal(getV(runShadow(binopBlock('CmpEQ', Ty.I8), setup, { detail: 'yes' }).s, RBX), 0n);
   });
 
   it('shifts by a constant move V bits exactly; an undefined amount makes all undefined', () => {
@@ -302,7 +322,8 @@ describe('memcheck V bits on lifted instructions', () => {
  * Soundness of a rule: for random values with random undefined bits, every result bit that can
  * change when the undefined input bits change must be marked undefined.
  */
-function soundness(op: string, build: (b: IRBuilder, x: Atom, y: Atom) => Atom, tx: Ty, ty: Ty, rand: () => number): string | undefined {
+function soundness(op: string, build: (b: IRBuilder, x: Atom, y: Atom) => Atom, tx: Ty, ty: Ty, rand: () => number,
+  opts: McInstrumentOptions = {}): string | undefined {
   const b = new IRBuilder(foldOrSimplify);
   b.imark(0x1000, 1);
   const x = b.get(xmmOff(0), tx);
@@ -332,7 +353,7 @@ function soundness(op: string, build: (b: IRBuilder, x: Atom, y: Atom) => Atom, 
       set(st, xv, yv);
       st.dv.setBigUint64(xmmOff(0) + SHADOW_OFFSET, vx & tyMask(Ty.I64), true); st.dv.setBigUint64(xmmOff(0) + SHADOW_OFFSET + 8, vx >> 64n, true);
       st.dv.setBigUint64(xmmOff(1) + SHADOW_OFFSET, vy & tyMask(Ty.I64), true); st.dv.setBigUint64(xmmOff(1) + SHADOW_OFFSET + 8, vy >> 64n, true);
-    });
+    }, opts);
     const shadow = getState(s, xmmOff(2) + SHADOW_OFFSET, rty);
     const base = getState(s, xmmOff(2), rty);
     for (let k = 0; k < 12; k++) {
@@ -352,20 +373,22 @@ const SHIFTISH = /^(Shl|Shr|Sar)(N|Bytes|$)|^Perm/;
 const LANE128 = /x(16|8|4|2)$|^Interleave|Bytes128$|^Perm|^Mull/;
 
 describe('memcheck V-bit rules are sound', () => {
-  it('for every binary operation', () => {
-    const rand = rng(11);
-    const failures: string[] = [];
-    for (const op of Object.keys(BINOP_RULES) as Binop[]) {
-      if (op === 'DivModU' || op === 'DivModS') continue; // lazy; random divisors would trap
-      const widths = LANE128.test(op) ? [Ty.I128] : op.endsWith('F') || op === 'CmpF' ? [Ty.I32, Ty.I64] : op === 'HL' ? [Ty.I32] : [Ty.I8, Ty.I32, Ty.I64];
-      for (const w of widths) {
-        const amountTy = SHIFTISH.test(op) ? Ty.I8 : w;
-        const f = soundness(`${op}:I${w}`, (b, x, y) => b.binop(op, x, y), w, amountTy, rand);
-        if (f) failures.push(f);
+  for (const detail of ['no', 'yes'] as const) {
+    it(`for every binary operation (--expensive-definedness-checks=${detail})`, () => {
+      const rand = rng(11);
+      const failures: string[] = [];
+      for (const op of Object.keys(BINOP_RULES) as Binop[]) {
+        if (op === 'DivModU' || op === 'DivModS') continue; // lazy; random divisors would trap
+        const widths = LANE128.test(op) ? [Ty.I128] : op.endsWith('F') || op === 'CmpF' ? [Ty.I32, Ty.I64] : op === 'HL' ? [Ty.I32] : [Ty.I8, Ty.I32, Ty.I64];
+        for (const w of widths) {
+          const amountTy = SHIFTISH.test(op) ? Ty.I8 : w;
+          const f = soundness(`${op}:I${w}`, (b, x, y) => b.binop(op, x, y), w, amountTy, rand, { detail });
+          if (f) failures.push(f);
+        }
       }
-    }
-    assert.deepEqual(failures, []);
-  });
+      assert.deepEqual(failures, []);
+    });
+  }
 
   it('for every unary operation and conversion', () => {
     const rand = rng(12);
