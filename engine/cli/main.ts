@@ -6,6 +6,7 @@ import { LogFileNameError } from '../report/log-target';
 import { Session, SessionError } from '../session/session';
 import { OptionError, helpText, parseArgs } from './options';
 import { formatCoverage } from '../xen';
+import { refillClosedStdio } from '../host/stdio-refill';
 
 const VERSION = '0.1.0';
 
@@ -65,7 +66,10 @@ async function main(argv: string[]): Promise<number> {
   return errors > 0 && opts['error-exitcode'] !== 0 ? opts['error-exitcode'] : code;
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code), (e: unknown) => {
+main(process.argv.slice(2)).then((code) => {
+  refillClosedStdio();
+  process.exit(code);
+}, (e: unknown) => {
   process.stderr.write(`unigrind: internal error: ${(e as Error)?.message ?? String(e)}\n`);
   if (process.env.UNIGRIND_DEBUG) process.stderr.write(`${(e as Error)?.stack}\n`);
   process.exit(1);

@@ -98,6 +98,7 @@ export const SYSCALL_TABLE: readonly SyscallDecl[] = [
   sys(82, 'rename', [a.path('oldpath'), a.path('newpath')]),
   sys(83, 'mkdir', [a.path(), a.oct('mode')]),
   sys(84, 'rmdir', [a.path()]),
+  sys(85, 'creat', [a.path('pathname'), a.oct('mode')], { emulate: sysOpenat, returnsFd: true }),
   sys(86, 'link', [a.path('oldpath'), a.path('newpath')]),
   sys(87, 'unlink', [a.path()]),
   sys(88, 'symlink', [a.path('oldpath'), a.path('newpath')]),

@@ -47,6 +47,12 @@ describe('system programs under --tool=none match the native run', () => {
   it('/usr/bin/python3 -c print(sum(range(10**5)))', () => {
     assertSameAsNative('/usr/bin/python3', ['-c', 'print(sum(range(10**5)))']);
   });
+  it('/bin/sed (closes its stdout before exiting: nothing may complain about it after)', () => {
+    assertSameAsNative('/bin/sed', ['-e', 's/o/0/g', '/etc/hostname', '/etc/host.conf']);
+  });
+  it('/bin/tar -cvf (creat(2) makes the archive)', () => {
+    assertSameAsNative('/bin/tar', ['-cvf', join(work, 'etc.tar'), '-C', '/etc', 'hostname', 'passwd']);
+  });
 });
 
 interface FixtureCase {

@@ -8,6 +8,8 @@ import { hostFdPath } from './memory';
 import { releaseVirtual } from './devices';
 
 const O_CLOEXEC = 0x80000;
+/** creat(path, mode) is open(path, O_CREAT | O_WRONLY | O_TRUNC, mode). */
+const CREAT_FLAGS = 0o1101;
 const AT_FDCWD = -100;
 const F_DUPFD = 0;
 const F_GETFD = 1;
@@ -26,12 +28,15 @@ function hostFd(ctx: SyscallContext, fd: number): number | undefined {
   return e && !e.virt ? e.host : undefined;
 }
 
-/** open(path, flags, mode) / openat(dirfd, path, flags, mode): engine files first (/proc/self, devices), else the host. */
+/**
+ * open(path, flags, mode) / openat(dirfd, path, flags, mode) / creat(path, mode): engine files
+ * first (/proc/self, devices), else the host.
+ */
 export function sysOpenat(ctx: SyscallContext): number {
   const at = ctx.decl.name === 'openat';
   const pathArg = at ? 1 : 0;
   const path = ctx.proc.mem.readCString(ctx.ptr(pathArg));
-  const flags = ctx.int(pathArg + 1);
+  const flags = ctx.decl.name === 'creat' ? CREAT_FLAGS : ctx.int(pathArg + 1);
   ctx.proc.observer.preRead(ctx.decl.name, ctx.what(pathArg), ctx.ptr(pathArg), Buffer.byteLength(path) + 1, true);
   const dev = ctx.proc.devices?.open(path, flags);
   if (dev !== undefined) {

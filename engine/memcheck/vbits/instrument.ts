@@ -322,16 +322,20 @@ class Instrumenter {
   /**
    * Add or Sub, exactly: run the operation on the smallest and on the largest values the
    * operands can take (undefined bits 0, then 1); result bits that differ between the two, and
-   * the operands' undefined bits, are undefined (memcheck's expensiveAddSub).
+   * the operands' undefined bits, are undefined (memcheck's expensiveAddSub). All of that only
+   * when an operand has an undefined bit: compiled code computes an ite's arms lazily.
    */
   private exactAddSub(op: 'Add' | 'Sub', a: Atom, c: Atom, va: Atom, vb: Atom): Atom {
     const { b, sh } = this;
     const min = (x: Atom, v: Atom): Atom => b.binop('And', x, b.unop('Not', v));
     const max = (x: Atom, v: Atom): Atom => b.binop('Or', x, v);
+    const undef = sh.uifu(va, vb);
+    if (undef.tag === 'const') return undef;
     const spread = op === 'Add'
       ? b.binop('Xor', b.binop('Add', min(a, va), min(c, vb)), b.binop('Add', max(a, va), max(c, vb)))
       : b.binop('Xor', b.binop('Sub', min(a, va), max(c, vb)), b.binop('Sub', max(a, va), min(c, vb)));
-    return sh.uifu(sh.uifu(va, vb), spread);
+    const ty = b.ty(undef);
+    return b.ite(b.binop('CmpEQ', undef, sh.defined(ty)), sh.defined(ty), sh.uifu(undef, spread));
   }
 
   /** CmpEQ/CmpNE defined when a bit defined in both operands differs (the answer is then known). */
