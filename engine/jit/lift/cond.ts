@@ -7,7 +7,7 @@
  * Table: by thunk kind, the conditions (even codes; odd ones are their negations) that have a
  * direct form. Anything absent falls back to the generic helper.
  */
-import { CC, CcKind } from '../flags';
+import { CC, CcKind, F } from '../flags';
 import { Atom, IRBuilder, Ty } from '../ir';
 import type { Thunk } from './ctx';
 
@@ -52,8 +52,24 @@ const RULES: Partial<Record<CcKind, Partial<Record<number, Rule>>>> = {
   SHR: { [CC.Z]: isZero, [CC.S]: isNeg },
 };
 
+/**
+ * Conditions on a COPY thunk (bt, ucomisd, popf): the flag bits they test, taken from the flags
+ * one by one, so that each bit keeps its own definedness. VEX specialises these four pairs.
+ */
+const COPY_BITS: Partial<Record<number, readonly bigint[]>> = {
+  [CC.B]: [F.C], [CC.Z]: [F.Z], [CC.BE]: [F.C, F.Z], [CC.P]: [F.P],
+};
+
 /** The condition cc as a direct comparison when the thunk allows, else undefined. */
 export function specialCond(b: IRBuilder, cc: number, t: Thunk): Atom | undefined {
+  const bits = t.copy && COPY_BITS[cc & ~1];
+  if (t.copy && bits) {
+    const flags = t.copy;
+    const bit = (f: bigint): Atom => b.binop('Shr', flags, b.c(Ty.I8, f.toString(2).length - 1));
+    const any = bits.map(bit).reduce((x, y) => b.binop('Or', x, y));
+    const r = b.conv('Narrow', Ty.I1, b.binop('And', any, b.c(Ty.I64, 1)));
+    return cc & 1 ? b.unop('Not', r) : r;
+  }
   const k = t.known;
   if (!k) return undefined;
   const rule = RULES[k.kind]?.[cc & ~1];

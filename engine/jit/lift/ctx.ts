@@ -25,6 +25,8 @@ export interface Thunk {
   readonly ndep: Atom;
   /** The operation at its own width, when op is a constant: lets conditions be specialised. */
   readonly known?: { readonly kind: CcKind; readonly ty: Ty; readonly a: Atom; readonly b: Atom };
+  /** The flags themselves (I64, RFLAGS positions), when op is COPY in this block. */
+  readonly copy?: Atom;
 }
 
 /** Where the block goes after this instruction, when it is not the next instruction. */
@@ -209,7 +211,8 @@ export class LiftCtx {
   /** Sets the flags to an explicit OSZAPC value (I64 in RFLAGS positions). */
   setFlagsCopy(flags: Atom): void {
     const z = this.c(Ty.I64, 0);
-    this.writeThunk({ op: this.c(Ty.I64, CC_OP_COPY), dep1: this.b.resize(flags, Ty.I64), dep2: z, ndep: z });
+    const dep1 = this.b.resize(flags, Ty.I64);
+    this.writeThunk({ op: this.c(Ty.I64, CC_OP_COPY), dep1, dep2: z, ndep: z, copy: dep1 });
   }
 
   /** Sets the thunk to `t` when cond holds, else keeps the current one (shifts by a zero count). */

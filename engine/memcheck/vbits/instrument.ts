@@ -28,7 +28,7 @@ import { foldOrSimplify } from '../../jit/fold';
 import { gprOff, RSP, SHADOW_OFFSET } from '../../jit/guest-state';
 import { pureHelper } from '../../jit/helpers';
 import {
-  Atom, atomTy, BinopE, binopResultTy, Expr, IRBuilder, IRSB, JumpKind, Ty, tyBytes,
+  Atom, atomTy, Binop, BinopE, binopResultTy, Expr, IRBuilder, IRSB, JumpKind, Ty, tyBytes,
 } from '../../jit/ir';
 import { Shadow } from './combinators';
 import { BlockDetail, blockDetail, DefinednessDetail } from './detail';
@@ -92,6 +92,9 @@ export interface McInstrumentOptions {
 }
 
 const RSP_OFF = gprOff(RSP);
+
+/** Operations whose result is a constant when both operands are the same value (memcheck: defined). */
+const SELF_IDIOMS: ReadonlySet<Binop> = new Set<Binop>(['Xor', 'Sub', 'CmpEQ8x16', 'CmpEQ16x8', 'CmpEQ32x4', 'CmpEQ64x2']);
 
 /** Exits the lifter adds for traps rather than program conditions. */
 const TRAP_EXITS: ReadonlySet<JumpKind> = new Set<JumpKind>(['SigFPE', 'SigSEGV']);
@@ -295,8 +298,8 @@ class Instrumenter {
     const vb = this.V(e.b);
     const a = this.O(e.a);
     const c = this.O(e.b);
-    // The zeroing idioms: x ^ x and x - x do not depend on x.
-    if ((op === 'Xor' || op === 'Sub') && e.a.tag === 'tmp' && e.b.tag === 'tmp' && e.a.t === e.b.t) return sh.defined(ty);
+    // The zeroing idioms x ^ x and x - x, and the all-ones idiom pcmpeq x,x, do not depend on x.
+    if (SELF_IDIOMS.has(op) && e.a.tag === 'tmp' && e.b.tag === 'tmp' && e.a.t === e.b.t) return sh.defined(ty);
     switch (BINOP_RULES[op]) {
       case 'union': return sh.uifu(va, vb);
       case 'left':

@@ -21,7 +21,8 @@
  *   lazy        all undefined if anything is         division, floating point, helpers
  * Unary: copy (the operand's V bits: not), same (op applied to the V bits: bswap, widening,
  * narrowing), left (neg), lazy.
- * And the zeroing idioms: x ^ x and x - x (the same operand twice) are defined whatever x is.
+ * And the idioms with the same operand twice, defined whatever x is: x ^ x and x - x (zero),
+ * pcmpeq x,x (all ones).
  */
 import type { Binop, Conv, UnopSame } from '../../jit/ir';
 

@@ -68,8 +68,9 @@ const CASES: UninitCase[] = [
   // ---- system call parameters: in memory, in a register
   { program: uninit('padding_write.c'), kinds: ['SyscallParam'] },
   { program: uninit('exit_status.c'), kinds: ['SyscallParam'] },
-  // ---- the negative case
+  // ---- the negative cases
   { program: uninit('calloc_defined.c'), kinds: [] },
+  { program: uninit('regex_bracket.c'), kinds: [] },
 ];
 
 // ------------------------------------------------------------------ the fixtures' markers

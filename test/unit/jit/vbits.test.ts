@@ -284,6 +284,30 @@ describe('memcheck V bits on lifted instructions', () => {
     assert.equal(runLifted('4801d8 a900010000 7410', (s) => setV(s, RBX, 0x10n)).reports.length, 1);
   });
 
+  it('bt; jae takes the carry from the tested bit alone (a COPY thunk, as VEX specialises it)', () => {
+    // bt rsi, rax; jae — rsi bits 8-15 undefined, and so are the flags of the thunk before.
+    const setup = (bit: bigint) => (s: GuestState): void => {
+      s.setGpr(RAX, bit);
+      setV(s, 6 /* rsi */, 0xff00n);
+      s.u64[136 >> 3] = BigInt(1 + 2 * 4 + 3); // SUB, 64-bit
+      s.dv.setBigUint64(144 + SHADOW_OFFSET, tyMask(Ty.I64), true);
+    };
+    assert.deepEqual(runLifted('480fa3c6 7310', setup(3n)).reports, []);
+    assert.equal(runLifted('480fa3c6 7310', setup(9n)).reports.length, 1);
+  });
+
+  it('pcmpeqb/w/d x,x is all ones and defined, whatever x holds', () => {
+    // pcmpeqX xmm0, xmm0; movd eax, xmm0; test eax, eax; jz
+    for (const op of ['74', '75', '76']) {
+      const r = runLifted(`660f${op}c0 660f7ec0 85c0 7410`, (s) => {
+        s.dv.setBigUint64(xmmOff(0) + SHADOW_OFFSET, tyMask(Ty.I64), true);
+        s.dv.setBigUint64(xmmOff(0) + SHADOW_OFFSET + 8, tyMask(Ty.I64), true);
+      });
+      assert.deepEqual(r.reports, [], op);
+      assert.equal(r.s.gpr(RAX), 0xffffffffn, op);
+    }
+  });
+
   it('flags from another block go through the generic helper: pessimistic', () => {
     // The thunk says SUB of (undefined, defined); jl in a new block.
     const r = runLifted('7c10', (s) => {
