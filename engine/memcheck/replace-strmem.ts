@@ -82,8 +82,19 @@ function copyStringForward(call: RedirectCall, c: StrMemChecker, dst: number, sr
   return m;
 }
 
+/**
+ * The functions memcheck also replaces in the dynamic loader (Valgrind 3.19's list for
+ * ld-linux-x86-64.so.2); the loader's other string functions run as they are, their
+ * word-at-a-time reads included.
+ */
+const IN_LOADER: ReadonlySet<string> = new Set(['strlen', 'strchr', 'strcmp', 'stpcpy', 'mempcpy']);
+
 /** The replacement table, given the checker memcheck supplies. */
 export function strMemReplacements(c: StrMemChecker): Replacement[] {
+  return stringReplacements(c).map((r) => (IN_LOADER.has(r.name) ? { ...r, inLoader: true } : r));
+}
+
+function stringReplacements(c: StrMemChecker): Replacement[] {
   const fault = (call: RedirectCall, addr: number): number => {
     call.proc.guestFault(addr);
     return 0;

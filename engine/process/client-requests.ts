@@ -5,6 +5,7 @@
  * default result and receives the answer. The core answers its own requests and hands the rest
  * (memcheck's 'M','C' requests, heap-like blocks, mempools) to the tool.
  */
+import * as fs from 'fs';
 import { X86 } from '../cpu/x86-const';
 import type { Region } from '../memory/guest-memory';
 import type { GuestProcess } from './guest-process';
@@ -55,7 +56,7 @@ export class ClientRequests {
 
   private scan(r: Region): void {
     if (!(r.perms & 4)) return;
-    const bytes = r.chunk.bytes.subarray(r.chunkOffset, r.chunkOffset + (r.end - r.start));
+    const bytes = r.chunk.bytes.subarray(r.chunkOffset, r.chunkOffset + backedLength(r));
     const hay = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     for (let i = hay.indexOf(PREAMBLE); i >= 0; i = hay.indexOf(PREAMBLE, i + 1)) {
       const at = r.start + i + 16;
@@ -105,5 +106,21 @@ export class ClientRequests {
       default:
         return undefined;
     }
+  }
+}
+
+/**
+ * Bytes at the start of region r that can be read: a file mapping ends with the file's last page
+ * (touching a page wholly past the end raises SIGBUS, which would kill the host). A file that
+ * can no longer be found (deleted since) is not read at all.
+ */
+function backedLength(r: Region): number {
+  const len = r.end - r.start;
+  if (!r.name.startsWith('/')) return len;
+  try {
+    const size = fs.statSync(r.name).size;
+    return Math.max(0, Math.min(len, Math.ceil((size - r.fileOffset) / 4096) * 4096));
+  } catch {
+    return 0;
   }
 }

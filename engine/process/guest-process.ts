@@ -62,7 +62,8 @@ export class GuestProcess implements JitHost {
   readonly traps = new Map<number, () => void>();
   /** The traps that can also run from the translator's state (replaced functions), by address. */
   readonly fastTraps = new Map<number, FastTrap>();
-  private readonly trapCode = new Map<number, Uint8Array>();
+  /** Each planted trap's code and where it was planted: the file and offset it patched. */
+  private readonly trapCode = new Map<number, { code: Uint8Array; file: string; fileOffset: number }>();
   private stubPage = 0;
   private stubCount = 0;
   /**
@@ -121,7 +122,14 @@ export class GuestProcess implements JitHost {
     this.installHooks();
     this.mem.listen({
       mapped: (r) => {
-        for (const [a, code] of this.trapCode) if (a >= r.start && a < r.end) this.writeTrap(a, code);
+        // Only into the same bytes of the same file: another object mapped where an unloaded
+        // one was (a dlopen that failed, then another) keeps its own code, and writing to a
+        // page past the end of its file would kill the host with SIGBUS.
+        for (const [a, t] of this.trapCode) {
+          if (a >= r.start && a < r.end && r.name !== '' && r.name === t.file && r.fileOffset + (a - r.start) === t.fileOffset) {
+            this.writeTrap(a, t.code);
+          }
+        }
       },
     });
   }
@@ -182,14 +190,15 @@ export class GuestProcess implements JitHost {
 
   /**
    * Plants `code` (which starts with a `syscall` instruction, 0f 05) at addr in guest code and
-   * runs fn whenever it executes. Planted again whenever the page is mapped anew (ld.so maps a
-   * library's whole span first and its text segment over it afterwards).
+   * runs fn whenever it executes. Planted again whenever the same bytes of the same file are
+   * mapped anew (ld.so maps a library's whole span first and its text segment over it afterwards).
    */
   plantTrap(addr: number, code: Uint8Array, fn: () => void, fresh = false, fast?: FastTrap): void {
     this.traps.set(addr, fn);
     if (fast) this.fastTraps.set(addr, fast);
     else this.fastTraps.delete(addr);
-    this.trapCode.set(addr, code);
+    const r = this.mem.find(addr);
+    this.trapCode.set(addr, { code, file: r?.name ?? '', fileOffset: r ? r.fileOffset + (addr - r.start) : 0 });
     this.writeTrap(addr, code, fresh);
   }
 

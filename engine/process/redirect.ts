@@ -53,6 +53,8 @@ export class RedirectCall {
 export interface Replacement {
   name: string;
   symbols: readonly string[];
+  /** Also replaces the dynamic loader's own copy (ld-linux-*.so.*); otherwise the loader's runs as it is. */
+  inLoader?: boolean;
   run(call: RedirectCall): number | bigint;
 }
 
@@ -74,9 +76,10 @@ export class Redirector {
   }
 
   private scan(path: string, info: DebugInfo): void {
+    const loader = /(^|\/)ld-linux[^/]*\.so[^/]*$/.test(path);
     for (const s of info.moduleSymbols(path)) {
       const r = this.bySymbol.get(s.name);
-      if (!r || s.address === 0 || this.entries.has(s.address)) continue;
+      if (!r || s.address === 0 || this.entries.has(s.address) || (loader && !r.inLoader)) continue;
       if (s.type === STT_FUNC && s.size >= STUB.length) {
         this.enter(s.address, r);
       } else if (s.type === STT_GNU_IFUNC) {

@@ -50,6 +50,9 @@ describe('system programs under --tool=none match the native run', () => {
   it('/bin/sed (closes its stdout before exiting: nothing may complain about it after)', () => {
     assertSameAsNative('/bin/sed', ['-e', 's/o/0/g', '/etc/hostname', '/etc/host.conf']);
   });
+  it('/usr/bin/nm -D (bfd dlopens its plugins: a library mapped where another was)', () => {
+    assertSameAsNative('/usr/bin/nm', ['-D', '/lib/x86_64-linux-gnu/libz.so.1']);
+  });
   it('/bin/tar -cvf (creat(2) makes the archive)', () => {
     assertSameAsNative('/bin/tar', ['-cvf', join(work, 'etc.tar'), '-C', '/etc', 'hostname', 'passwd']);
   });
