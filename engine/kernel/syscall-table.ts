@@ -14,6 +14,7 @@ import { sysClose, sysDup, sysFcntl, sysFdPair, sysIovec, sysOpenat, sysPoll, sy
 import { sysIoctl } from './handlers/ioctl';
 import { sysConnect, sysProbePath } from './handlers/devices';
 import { sysNanosleep } from './handlers/time';
+import { sysEpollWait } from './handlers/epoll';
 
 const POLLIN = 1;
 const POLLOUT = 4;
@@ -22,6 +23,7 @@ const TIMESPEC = 16;
 const TIMEVAL = 16;
 const RLIMIT = 16;
 const RUSAGE = 144;
+const EPOLL_EVENT = 12;
 
 type D = SyscallDecl;
 const sys = (nr: number, name: string, args: D['args'], extra: Partial<D> = {}): D => ({ nr, name, args, ...extra });
@@ -149,6 +151,7 @@ export const SYSCALL_TABLE: readonly SyscallDecl[] = [
   sys(201, 'time', [a.out('t', 8)]),
   sys(202, 'futex', [a.ptr('futex'), a.int('op'), a.int('val'), a.ptr('utime'), a.ptr('uaddr2'), a.int('val3')], { emulate: sysFutex }),
   sys(204, 'sched_getaffinity', [a.int('pid'), a.uint('len'), a.out('mask', arg(1), 'result')]),
+  sys(213, 'epoll_create', [a.int('size')], { returnsFd: true }),
   sys(217, 'getdents64', [a.fd(), a.out('dirp', arg(2), 'result'), a.uint('count')]),
   sys(218, 'set_tid_address', [a.ptr('tidptr')], { emulate: sysSetTidAddress }),
   sys(221, 'fadvise64', [a.fd(), a.long('offset'), a.ulong('len'), a.int('advice')]),
@@ -156,6 +159,8 @@ export const SYSCALL_TABLE: readonly SyscallDecl[] = [
   sys(229, 'clock_getres', [a.int('clk_id'), a.out('res', TIMESPEC)]),
   sys(230, 'clock_nanosleep', [a.int('which_clock'), a.int('flags'), a.in('rqtp', TIMESPEC), a.ptr('rmtp')], { emulate: sysNanosleep }),
   sys(231, 'exit_group', [a.int('status')], { emulate: sysExitGroup }),
+  sys(232, 'epoll_wait', [a.fd('epfd'), a.ptr('events'), a.int('maxevents'), a.int('timeout')], { emulate: sysEpollWait }),
+  sys(233, 'epoll_ctl', [a.fd('epfd'), a.int('op'), a.fd(), a.in('event', EPOLL_EVENT)]),
   sys(234, 'tgkill', [a.int('tgid'), a.int('pid'), a.int('sig')], { emulate: sysTgkill }),
   sys(235, 'utimes', [a.path('filename'), a.in('tvp', 32)]),
   sys(247, 'waitid', [a.int('which'), a.int('pid'), a.out('infop', 128), a.int('options'), a.out('ru', RUSAGE)]),
@@ -174,9 +179,12 @@ export const SYSCALL_TABLE: readonly SyscallDecl[] = [
   sys(271, 'ppoll', [a.ptr('ufds'), a.uint('nfds'), a.ptr('tsp'), a.ptr('sigmask'), a.ulong('sigsetsize')], { emulate: sysPoll }),
   sys(273, 'set_robust_list', [a.ptr('head'), a.ulong('len')], { emulate: sysSetRobustList }),
   sys(280, 'utimensat', [a.dirfd(), a.path('filename'), a.in('utimes', 32), a.hex('flags')]),
+  sys(281, 'epoll_pwait', [a.fd('epfd'), a.ptr('events'), a.int('maxevents'), a.int('timeout'), a.ptr('sigmask'), a.ulong('sigsetsize')],
+    { emulate: sysEpollWait }),
   sys(285, 'fallocate', [a.fd(), a.int('mode'), a.long('offset'), a.long('len')]),
   sys(288, 'accept4', [a.fd('s'), a.out('addr', deref(2)), a.inout('addrlen', 4), a.hex('flags')], { returnsFd: true, blocksOn: { fdArg: 0, events: POLLIN } }),
   sys(290, 'eventfd2', [a.uint('initval'), a.hex('flags')], { returnsFd: true }),
+  sys(291, 'epoll_create1', [a.hex('flags')], { returnsFd: true }),
   sys(292, 'dup3', [a.fd('oldfd'), a.int('newfd'), a.hex('flags')], { emulate: sysDup }),
   sys(293, 'pipe2', [a.ptr('fildes'), a.hex('flags')], { emulate: sysFdPair }),
   sys(295, 'preadv', [a.fd(), a.ptr('vector'), a.int('count'), a.long('offset')], { emulate: sysIovec }),

@@ -76,6 +76,7 @@ const FIXTURES: FixtureCase[] = [
   { src: 'exceptions.cc', args: [], variants: STANDARD_VARIANTS },
   { src: 'threads.c', args: [], variants: STANDARD_VARIANTS, flags: ['-pthread'] },
   { src: 'signals.c', args: [], variants: STANDARD_VARIANTS },
+  { src: 'epoll.c', args: [], variants: STANDARD_VARIANTS, flags: ['-pthread'] },
 ];
 
 describe('gcc-built fixtures under --tool=none match the native run', () => {
