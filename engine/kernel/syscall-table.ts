@@ -14,7 +14,7 @@ import { sysClose, sysDup, sysFcntl, sysFdPair, sysIovec, sysOpenat, sysPoll, sy
 import { sysIoctl } from './handlers/ioctl';
 import { sysConnect, sysProbePath } from './handlers/devices';
 import { sysNanosleep } from './handlers/time';
-import { sysEpollWait } from './handlers/epoll';
+import { sysEpollCtl, sysEpollWait } from './handlers/epoll';
 
 const POLLIN = 1;
 const POLLOUT = 4;
@@ -23,7 +23,6 @@ const TIMESPEC = 16;
 const TIMEVAL = 16;
 const RLIMIT = 16;
 const RUSAGE = 144;
-const EPOLL_EVENT = 12;
 
 type D = SyscallDecl;
 const sys = (nr: number, name: string, args: D['args'], extra: Partial<D> = {}): D => ({ nr, name, args, ...extra });
@@ -160,7 +159,7 @@ export const SYSCALL_TABLE: readonly SyscallDecl[] = [
   sys(230, 'clock_nanosleep', [a.int('which_clock'), a.int('flags'), a.in('rqtp', TIMESPEC), a.ptr('rmtp')], { emulate: sysNanosleep }),
   sys(231, 'exit_group', [a.int('status')], { emulate: sysExitGroup }),
   sys(232, 'epoll_wait', [a.fd('epfd'), a.ptr('events'), a.int('maxevents'), a.int('timeout')], { emulate: sysEpollWait }),
-  sys(233, 'epoll_ctl', [a.fd('epfd'), a.int('op'), a.fd(), a.in('event', EPOLL_EVENT)]),
+  sys(233, 'epoll_ctl', [a.fd('epfd'), a.int('op'), a.fd(), a.ptr('event')], { emulate: sysEpollCtl }),
   sys(234, 'tgkill', [a.int('tgid'), a.int('pid'), a.int('sig')], { emulate: sysTgkill }),
   sys(235, 'utimes', [a.path('filename'), a.in('tvp', 32)]),
   sys(247, 'waitid', [a.int('which'), a.int('pid'), a.out('infop', 128), a.int('options'), a.out('ru', RUSAGE)]),

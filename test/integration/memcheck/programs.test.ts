@@ -1,7 +1,7 @@
 /**
  * Ordinary programs are error-free under memcheck, as under Valgrind 3.19 on this machine:
- * `/bin/ls -la /usr/lib`, `/usr/bin/python3 -c …` (twice), a C++ program using std::string, std::vector,
- * std::map and exceptions, and the pthread fixture of the engine tests. "Error-free" is what
+ * `/bin/ls -la /usr/lib`, `/usr/bin/python3 -c …` (twice), a C++ program using std::string,
+ * std::vector, std::map and exceptions, and the pthread and epoll fixtures of the engine tests. "Error-free" is what
  * Valgrind's ERROR SUMMARY counts by default: no error other than leaks, and no definitely or
  * possibly lost block. Besides, the two tools agree on the essentials (test/support/memcheck-
  * oracle.ts): stdout, exit status and the leak totals per kind (still-reachable blocks of libc
@@ -55,6 +55,10 @@ describe('ordinary programs have no errors, as under Valgrind 3.19', { concurren
     it(`cxx_containers.cpp -${opt} (std::string, std::vector, std::map, an exception)`, async () => {
       const p = program('cxx_containers.cpp');
       await assertCleanAndAgreeing(await build(p, opt, work), [], p.sources);
+    });
+    it(`test/fixtures/engine/epoll.c -${opt} (epoll_ctl reads only the event's events field)`, async () => {
+      const p = { name: 'epoll', sources: [fixture('engine', 'epoll.c')], flags: ['-pthread'] };
+      await assertCleanAndAgreeing(await build(p, opt, work), [], ['epoll.c']);
     });
     it(`test/fixtures/engine/threads.c -${opt} (four threads, a mutex)`, async () => {
       const p = { name: 'threads', sources: [fixture('engine', 'threads.c')], flags: ['-pthread'] };
