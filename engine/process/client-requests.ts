@@ -7,7 +7,7 @@
  */
 import * as fs from 'fs';
 import { X86 } from '../cpu/x86-const';
-import type { Region } from '../memory/guest-memory';
+import { PAGE, Region } from '../memory/guest-memory';
 import type { GuestProcess } from './guest-process';
 import { formatVaList } from './guest-printf';
 
@@ -119,7 +119,7 @@ function backedLength(r: Region): number {
   if (!r.name.startsWith('/')) return len;
   try {
     const size = fs.statSync(r.name).size;
-    return Math.max(0, Math.min(len, Math.ceil((size - r.fileOffset) / 4096) * 4096));
+    return Math.max(0, Math.min(len, Math.ceil((size - r.fileOffset) / PAGE) * PAGE));
   } catch {
     return 0;
   }

@@ -333,12 +333,15 @@ class Instrumenter {
     const min = (x: Atom, v: Atom): Atom => b.binop('And', x, b.unop('Not', v));
     const max = (x: Atom, v: Atom): Atom => b.binop('Or', x, v);
     const undef = sh.uifu(va, vb);
-    if (undef.tag === 'const') return undef;
+    if (undef.tag === 'const' && undef.v === 0n) return undef;
     const spread = op === 'Add'
       ? b.binop('Xor', b.binop('Add', min(a, va), min(c, vb)), b.binop('Add', max(a, va), max(c, vb)))
       : b.binop('Xor', b.binop('Sub', min(a, va), max(c, vb)), b.binop('Sub', max(a, va), min(c, vb)));
+    const exact = sh.uifu(undef, spread);
+    // Known undefined bits (a constant): the carries they can make still count.
+    if (undef.tag === 'const') return exact;
     const ty = b.ty(undef);
-    return b.ite(b.binop('CmpEQ', undef, sh.defined(ty)), sh.defined(ty), sh.uifu(undef, spread));
+    return b.ite(b.binop('CmpEQ', undef, sh.defined(ty)), sh.defined(ty), exact);
   }
 
   /** CmpEQ/CmpNE defined when a bit defined in both operands differs (the answer is then known). */
