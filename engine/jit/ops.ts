@@ -105,6 +105,51 @@ function i64ToF32(v: bigint): number {
   return s < 0n ? -r : r;
 }
 
+// ------------------------------------------------------------------- bit counts on Numbers
+
+// Bit scans and counts of values up to 64 bits work on their two 32-bit halves as Numbers: a
+// loop of BigInt shifts allocates at every step and made bsf, popcnt and pmovmskb (every SSE2
+// string function of glibc) the slowest instructions the translator ran.
+
+/** Bits 0–31 of a (≥ 0) as a Number. */
+const lo32 = (a: bigint): number => Number(asUintN(32, a));
+/** Bits 32–63 of a (≥ 0) as a Number. */
+const hi32 = (a: bigint): number => Number(asUintN(32, a >> 32n));
+
+/** Leading zeros of a 64-bit value (64 for 0). */
+function clz64(a: bigint): number {
+  const h = hi32(a);
+  return h !== 0 ? Math.clz32(h) : 32 + Math.clz32(lo32(a));
+}
+
+/** Trailing zeros of a nonzero 64-bit value. */
+function ctz64(a: bigint): number {
+  const l = lo32(a);
+  if (l !== 0) return 31 - Math.clz32(l & -l);
+  const h = hi32(a);
+  return 63 - Math.clz32(h & -h);
+}
+
+/** Set bits of a 32-bit Number. */
+function popcnt32(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+}
+
+/** The bytes of a 32-bit Number reversed, unsigned. */
+function bswap32(x: number): number {
+  return (((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24)) >>> 0;
+}
+
+/**
+ * The top bits of the four bytes of a 32-bit Number, byte 0's in bit 0: the multiply moves bit 8k
+ * to bit 28 + k, and its other partial products land on distinct lower bits (no carries).
+ */
+function msbs4(x: number): number {
+  return Math.imul((x >>> 7) & 0x01010101, 0x10204080) >>> 28;
+}
+
 // --------------------------------------------------------------------------- 128-bit lanes
 
 const LA = new BigUint64Array(2);
@@ -224,19 +269,17 @@ export function evalUnop(op: UnopSame, ty: Ty, a: bigint): bigint {
   switch (op) {
     case 'Not': return a ^ tyMask(ty);
     case 'Neg': return asUintN(ty, -a);
-    case 'Clz': return a === 0n ? w : w - BigInt(a.toString(2).length);
-    case 'Ctz': {
-      if (a === 0n) return w;
-      let n = 0n;
-      while (((a >> n) & 1n) === 0n) n++;
-      return n;
-    }
+    case 'Clz': return ty <= 64 ? BigInt(clz64(a) - (64 - ty)) : a === 0n ? w : w - BigInt(a.toString(2).length);
+    case 'Ctz': return a === 0n ? w : ty <= 64 ? BigInt(ctz64(a)) : BigInt((a & -a).toString(2).length - 1);
     case 'Popcnt': {
+      if (ty <= 64) return BigInt(popcnt32(lo32(a)) + popcnt32(hi32(a)));
       let n = 0n;
       for (let x = a; x !== 0n; x &= x - 1n) n++;
       return n;
     }
     case 'Bswap': {
+      if (ty === Ty.I32) return BigInt(bswap32(lo32(a)));
+      if (ty === Ty.I64) return (BigInt(bswap32(lo32(a))) << 32n) | BigInt(bswap32(hi32(a)));
       let r = 0n;
       for (let i = 0n; i < w; i += 8n) r = (r << 8n) | ((a >> i) & 0xffn);
       return r;
@@ -276,9 +319,9 @@ export function evalConv(op: Conv, from: Ty, to: Ty, a: bigint): bigint {
     case 'F32toI32S_N': return floatToInt(toF32(a), 32, false);
     case 'F32toI64S_N': return floatToInt(toF32(a), 64, false);
     case 'GetMSBs8x16': {
-      let r = 0n;
-      for (let i = 0n; i < 16n; i++) r |= ((a >> (8n * i + 7n)) & 1n) << i;
-      return r;
+      const lo = asUintN(64, a);
+      const hi = a >> 64n;
+      return BigInt(msbs4(lo32(lo)) | (msbs4(hi32(lo)) << 4) | (msbs4(lo32(hi)) << 8) | (msbs4(hi32(hi)) << 12));
     }
   }
 }
