@@ -38,8 +38,8 @@ const SELF_LOOPS = 1000;
 /** One cached translation. */
 interface Translation {
   readonly addr: number;
-  /** Guest bytes covered: [addr, addr + len). */
-  readonly len: number;
+  /** Guest bytes covered, as [start, end) pairs: [addr, addr + len) unless the block chased jumps. */
+  readonly extents: readonly number[];
   readonly insns: number;
   /** The optimised, instrumented block. */
   readonly ir: IRSB;
@@ -80,7 +80,7 @@ export class Dispatcher {
       let ir = optimize(sb);
       if (this.opts.instrument) ir = optimize(this.opts.instrument(ir));
       const hot = this.opts.interpret ? Infinity : this.opts.hotThreshold ?? HOT_THRESHOLD;
-      t = { addr, len: sb.len, insns: sb.insns, ir, coldRuns: hot };
+      t = { addr, extents: codeExtents(sb), insns: sb.insns, ir, coldRuns: hot };
       if (hot <= 0) this.compile(t);
       this.cache.set(addr, t);
       this.translations++;
@@ -98,9 +98,13 @@ export class Dispatcher {
   invalidate(start: number, end: number): void {
     let dropped = false;
     for (const [a, t] of this.cache) {
-      if (a < end && a + Math.max(t.len, 1) > start) {
-        this.cache.delete(a);
-        dropped = true;
+      const x = t.extents;
+      for (let i = 0; i < x.length; i += 2) {
+        if (x[i] < end && x[i + 1] > start) {
+          this.cache.delete(a);
+          dropped = true;
+          break;
+        }
       }
     }
     if (dropped) this.epoch++;
@@ -139,4 +143,20 @@ export class Dispatcher {
       t = n;
     }
   }
+}
+
+/**
+ * The guest code ranges a lifted block came from, as [start, end) pairs: one range of at least a
+ * byte (an empty NoDecode block still stands for its address), or one per run of contiguous
+ * instructions when it chased jumps.
+ */
+function codeExtents(sb: IRSB): number[] {
+  const out = [sb.addr, sb.addr + Math.max(sb.len, 1)];
+  for (const s of sb.stmts) {
+    if (s.tag !== 'imark') continue;
+    const last = out.length - 1;
+    if (s.addr >= out[last - 1] && s.addr <= out[last]) out[last] = Math.max(out[last], s.addr + s.len);
+    else out.push(s.addr, s.addr + s.len);
+  }
+  return out;
 }

@@ -178,7 +178,10 @@ export interface IRSB {
   jk: JumpKind;
   /** Number of guest instructions lifted (IMarks). */
   insns: number;
-  /** Bytes of guest code the block was lifted from: [addr, addr + len) (blocks do not chase jumps). */
+  /**
+   * Bytes of guest code at addr the block was lifted from, up to its first chased jump: the
+   * other ranges of a block that chased (lift.ts) are those of its IMarks (codeExtents).
+   */
   len: number;
 }
 

@@ -157,7 +157,7 @@ export class JitExecutor {
     };
     const fused = tool.fuse && tool.fused?.(this.memory);
     const fuse = fused && tool.fuse;
-    this.dispatcher = new Dispatcher(this.fetch, { instrument: tool.instrument, fuse });
+    this.dispatcher = new Dispatcher(this.fetch, { instrument: tool.instrument, fuse, chase: true });
     const engineHelpers: Record<string, DirtyFn> = {
       cpuid: (_ia, leaf, sub) => {
         const [a, b, c, d] = cpuid(Number(leaf), Number(sub));

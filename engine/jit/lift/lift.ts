@@ -2,7 +2,9 @@
  * The block lifter: decodes guest instructions from an address and runs each one's semantics
  * into one IR superblock, until a control transfer, an instruction it does not cover, or the
  * size limit. Conditional branches become side exits and lifting goes on at the fall-through,
- * so a block is a superblock in VEX's sense.
+ * so a block is a superblock in VEX's sense. With `chase`, an unconditional direct jump does not
+ * end the block either: lifting goes on at its target (VEX's guest_chase), unless the target is
+ * the block's start (a loop the code generator runs in place) or already in the block.
  *
  * An instruction the tables or semantics do not cover ends the block before it (jump kind
  * Boring); when it is the block's first instruction the block is empty with jump kind NoDecode,
@@ -25,6 +27,8 @@ export type CodeFetch = (addr: number, len: number) => Uint8Array | undefined;
 export interface LiftOptions {
   /** Most guest instructions in one block (VEX uses 50). */
   maxInsns?: number;
+  /** Go on lifting at the target of an unconditional direct jump (the block then covers several ranges). */
+  chase?: boolean;
 }
 
 /** Decodes one instruction and says whether the lifter covers it. */
@@ -42,20 +46,36 @@ export function liftBlock(fetch: CodeFetch, addr: number, opts: LiftOptions = {}
   const b = c.b;
   let pc = addr;
   let n = 0;
+  // Instruction addresses lifted so far (for chasing: a jump back into the block ends it).
+  const seen = opts.chase ? new Set<number>() : undefined;
+  // Bytes from addr up to the first chased jump (-1: none chased yet).
+  let firstLen = -1;
+  const len = (): number => (firstLen >= 0 ? firstLen : pc - addr);
   for (;;) {
     const bytes = fetch(pc, 15);
     const d = bytes && bytes.length ? decodeCovered(bytes, pc) : { fail: 'truncated' as const };
-    if (isFailure(d)) return b.finish(addr, b.c(Ty.I64, pc), n === 0 ? 'NoDecode' : 'Boring', n, pc - addr);
+    if (isFailure(d)) return b.finish(addr, b.c(Ty.I64, pc), n === 0 ? 'NoDecode' : 'Boring', n, len());
     // A rep-prefixed string instruction loops back to itself, so it must start its block.
     const repString = d.rep !== 0 && STRING_MNEMONICS.has(d.mnem);
-    if (repString && n > 0) return b.finish(addr, b.c(Ty.I64, pc), 'Boring', n, pc - addr);
+    if (repString && n > 0) return b.finish(addr, b.c(Ty.I64, pc), 'Boring', n, len());
+    seen?.add(pc);
     c.begin(d);
     SEMANTICS[d.mnem](c);
     c.commit();
     n++;
     pc += d.len;
-    if (c.end) return b.finish(addr, c.end.next, c.end.jk, n, pc - addr);
-    if (n >= max) return b.finish(addr, b.c(Ty.I64, pc), 'Boring', n, pc - addr);
+    if (c.end) {
+      const { next, jk } = c.end;
+      const target = next.tag === 'const' ? Number(next.v) : -1;
+      if (!seen || jk !== 'Boring' || target < 0 || target === addr || seen.has(target) || n >= max) {
+        return b.finish(addr, next, jk, n, len());
+      }
+      if (firstLen < 0) firstLen = pc - addr;
+      c.end = undefined;
+      pc = target;
+      continue;
+    }
+    if (n >= max) return b.finish(addr, b.c(Ty.I64, pc), 'Boring', n, len());
   }
 }
 

@@ -17,9 +17,9 @@ import { ViewMemory } from '../../../engine/jit/memory';
 
 const AT = 0x401000;
 
-function lift(hex: string, maxInsns?: number, at = AT): IRSB {
+function lift(hex: string, maxInsns?: number, at = AT, chase = false): IRSB {
   const code = Buffer.from(hex.replace(/\s/g, ''), 'hex');
-  const sb = liftBlock((a, n) => (a >= AT && a < AT + code.length ? code.subarray(a - AT, a - AT + n) : undefined), at, { maxInsns });
+  const sb = liftBlock((a, n) => (a >= AT && a < AT + code.length ? code.subarray(a - AT, a - AT + n) : undefined), at, { maxInsns, chase });
   assert.deepEqual(checkIRSB(sb), [], ppIRSB(sb));
   return sb;
 }
@@ -62,6 +62,23 @@ describe('lifter', () => {
     assert.equal(sb.insns, 4);
     assert.equal(sb.stmts.filter((s) => s.tag === 'exit').length, 1);
     assert.equal(lift('90 90 90 90 90', 3).insns, 3);
+  });
+
+  it('with chase, a direct jmp continues the block at its target; a jump to the start or back into the block ends it', () => {
+    // add rax, rbx; jmp +2; (ud2); add rax, rcx; jmp -12 (back to the first add, the block's start)
+    const code = '4801d8 eb02 0f0b 4801c8 ebf4';
+    const chased = lift(code, undefined, AT, true);
+    assert.equal(chased.insns, 4);
+    assert.deepEqual([chased.jk, nextOf(chased)], ['Boring', BigInt(AT)]);
+    assert.equal(chased.len, 5, 'the first range ends after the chased jmp');
+    assert.deepEqual(chased.stmts.flatMap((s) => (s.tag === 'imark' ? [s.addr - AT] : [])), [0, 3, 7, 10]);
+    // From the second add, the jmp back goes to an address outside the block: chased, then the
+    // jmp +2 leads to the block's own start (ends it).
+    const inner = lift(code, undefined, AT + 7, true);
+    assert.deepEqual(inner.stmts.flatMap((s) => (s.tag === 'imark' ? [s.addr - AT] : [])), [7, 10, 0, 3]);
+    assert.equal(nextOf(inner), BigInt(AT + 7));
+    const plain = lift(code);
+    assert.deepEqual([plain.insns, nextOf(plain)], [2, BigInt(AT + 7)]);
   });
 
   it('cmp; jl is one signed comparison of the operands, not a flags helper', () => {
