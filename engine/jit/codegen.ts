@@ -74,7 +74,7 @@ export interface CompiledCode {
   /** The exit at the block's end when its target is constant. */
   readonly fallThrough: BlockExit | undefined;
   /** Refilled for a computed target (ret, indirect jumps): read before the block runs again. */
-  readonly computed: { next: number; jk: BlockExit['jk']; insnAddr: number };
+  readonly computed: { next: number; jk: BlockExit['jk']; insnAddr: number; insns: undefined };
   /** The block may loop inside its function (K.loops counts the extra runs). */
   readonly loops: boolean;
 }
@@ -89,14 +89,19 @@ export function compileCode(sb: IRSB, opts: CompileOptions = {}): CompiledCode {
   const fn = new Function(`return (function block_${sb.addr.toString(16)}(u64, dv, b8, mem, dirty, K, N, A) {\n${src}\n});`)() as Generated;
   const exits: BlockExit[] = [];
   let ia = sb.addr;
+  let n = 0;
   for (const s of sb.stmts) {
-    if (s.tag === 'imark') ia = s.addr;
-    if (s.tag === 'exit') exits.push({ next: s.dst, jk: s.jk, insnAddr: ia });
+    if (s.tag === 'imark') {
+      ia = s.addr;
+      n++;
+    }
+    // A trap leaves before its instruction completes; a branch after.
+    if (s.tag === 'exit') exits.push({ next: s.dst, jk: s.jk, insnAddr: ia, insns: s.jk.startsWith('Sig') ? n - 1 : n });
   }
   const lastInsn = ia;
-  const fallThrough: BlockExit | undefined = sb.next.tag === 'const' ? { next: Number(sb.next.v), jk: sb.jk, insnAddr: lastInsn } : undefined;
+  const fallThrough: BlockExit | undefined = sb.next.tag === 'const' ? { next: Number(sb.next.v), jk: sb.jk, insnAddr: lastInsn, insns: undefined } : undefined;
   const K: Runtime = { unop: evalUnop, binop: evalBinop, conv: evalConv, helpers: HELPER_FNS, ia: 0, loops: 0 };
-  return { fn, K, exits, fallThrough, computed: { next: 0, jk: sb.jk, insnAddr: lastInsn }, loops: g.loops };
+  return { fn, K, exits, fallThrough, computed: { next: 0, jk: sb.jk, insnAddr: lastInsn, insns: undefined }, loops: g.loops };
 }
 
 /** Runs compiled code over a state: the block's exit (a memory fault carries its instruction's address). */

@@ -57,12 +57,19 @@ interface Translation {
 export interface RunResult {
   /** The last block's exit; undefined when the budget ran out between blocks. */
   readonly exit?: BlockExit;
-  /** Guest instructions executed, approximately: a block left by a side exit counts whole. */
+  /** Guest instructions executed (approximately: an interpreted block left by a side exit counts whole). */
   readonly insns: number;
 }
 
+/** Entries of the direct-mapped lookup cache in front of the translation map (a power of two). */
+const FAST_SIZE = 4096;
+
 export class Dispatcher {
   private readonly cache = new Map<number, Translation>();
+  // A direct-mapped cache by address in front of the map: guest code addresses are above 2^31,
+  // so Map lookups hash heap numbers, which cost more than a returning block's own run.
+  private readonly fastAddr = new Float64Array(FAST_SIZE).fill(-1);
+  private readonly fastT: (Translation | undefined)[] = new Array<Translation | undefined>(FAST_SIZE).fill(undefined);
   /** Blocks translated so far. */
   translations = 0;
   /** Blocks compiled to JS so far (the others are interpreted). */
@@ -74,6 +81,8 @@ export class Dispatcher {
 
   /** The translation of the block at addr (made on first use). */
   lookup(addr: number): Translation {
+    const i = (addr ^ (addr >>> 12)) & (FAST_SIZE - 1);
+    if (this.fastAddr[i] === addr) return this.fastT[i]!;
     let t = this.cache.get(addr);
     if (!t) {
       const sb = liftBlock(this.fetch, addr, this.opts);
@@ -85,6 +94,8 @@ export class Dispatcher {
       this.cache.set(addr, t);
       this.translations++;
     }
+    this.fastAddr[i] = addr;
+    this.fastT[i] = t;
     return t;
   }
 
@@ -107,7 +118,11 @@ export class Dispatcher {
         }
       }
     }
-    if (dropped) this.epoch++;
+    if (dropped) {
+      this.epoch++;
+      this.fastAddr.fill(-1);
+      this.fastT.fill(undefined);
+    }
   }
 
   /**
@@ -122,7 +137,7 @@ export class Dispatcher {
       const c = t.code;
       if (c !== undefined) {
         exit = runCode(c, s, env);
-        insns += c.loops ? t.insns * (1 + c.K.loops) : t.insns;
+        insns += (c.loops ? t.insns * c.K.loops : 0) + (exit.insns ?? t.insns);
       } else {
         exit = interpret(t.ir, s, env);
         insns += t.insns;

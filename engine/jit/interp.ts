@@ -36,6 +36,8 @@ export interface BlockExit {
   readonly jk: JumpKind;
   /** Address of the last instruction started (the one that exited, for side exits and traps). */
   readonly insnAddr: number;
+  /** Guest instructions the block completed when it left here (compiled side exits; otherwise all of them). */
+  readonly insns?: number;
 }
 
 const M64 = (1n << 64n) - 1n;
@@ -92,7 +94,7 @@ export function interpret(sb: IRSB, s: GuestState, env: InterpEnv): BlockExit {
 
   const leave = (next: number, jk: JumpKind): BlockExit => {
     s.u64[OFF.RIP >> 3] = fromNum(next);
-    return { next, jk, insnAddr };
+    return { next, jk, insnAddr, insns: undefined };
   };
 
   try {
