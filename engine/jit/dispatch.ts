@@ -41,8 +41,8 @@ interface Translation {
   /** Guest bytes covered, as [start, end) pairs: [addr, addr + len) unless the block chased jumps. */
   readonly extents: readonly number[];
   readonly insns: number;
-  /** The optimised, instrumented block. */
-  readonly ir: IRSB;
+  /** The optimised, instrumented block, until it is compiled (then only its code is kept). */
+  ir: IRSB | undefined;
   /** Its compiled code, once hot (until then the interpreter runs it). */
   code?: CompiledCode;
   /** Interpreted runs left before the block is compiled. */
@@ -101,7 +101,9 @@ export class Dispatcher {
 
   private compile(t: Translation): void {
     // One-instruction blocks (a debugger's watch) must come back after every instruction.
-    t.code = compileCode(t.ir, { selfLoops: this.opts.maxInsns === 1 ? 0 : SELF_LOOPS, fuse: this.opts.fuse });
+    t.code = compileCode(t.ir!, { selfLoops: this.opts.maxInsns === 1 ? 0 : SELF_LOOPS, fuse: this.opts.fuse });
+    // An instrumented block's IR is some 20 KB of objects: python3's start-up makes 18,000 blocks.
+    t.ir = undefined;
     this.compiled++;
   }
 
@@ -139,7 +141,7 @@ export class Dispatcher {
         exit = runCode(c, s, env);
         insns += (c.loops ? t.insns * c.K.loops : 0) + (exit.insns ?? t.insns);
       } else {
-        exit = interpret(t.ir, s, env);
+        exit = interpret(t.ir!, s, env);
         insns += t.insns;
         if (--t.coldRuns <= 0) this.compile(t);
       }
