@@ -57,7 +57,7 @@ interface Translation {
 export interface RunResult {
   /** The last block's exit; undefined when the budget ran out between blocks. */
   readonly exit?: BlockExit;
-  /** Guest instructions executed (approximately: an interpreted block left by a side exit counts whole). */
+  /** Guest instructions executed (a block left by a side exit counts the instructions before it). */
   readonly insns: number;
 }
 
@@ -142,7 +142,7 @@ export class Dispatcher {
         insns += (c.loops ? t.insns * c.K.loops : 0) + (exit.insns ?? t.insns);
       } else {
         exit = interpret(t.ir!, s, env);
-        insns += t.insns;
+        insns += exit.insns ?? t.insns;
         if (--t.coldRuns <= 0) this.compile(t);
       }
       const jk = exit.jk;

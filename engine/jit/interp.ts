@@ -36,7 +36,7 @@ export interface BlockExit {
   readonly jk: JumpKind;
   /** Address of the last instruction started (the one that exited, for side exits and traps). */
   readonly insnAddr: number;
-  /** Guest instructions the block completed when it left here (compiled side exits; otherwise all of them). */
+  /** Guest instructions the block completed when it left here (side exits; undefined: all of them). */
   readonly insns?: number;
 }
 
@@ -77,6 +77,8 @@ export function interpret(sb: IRSB, s: GuestState, env: InterpEnv): BlockExit {
   const tyenv = sb.tyenv;
   const val = (a: Atom): bigint => (a.tag === 'tmp' ? T[a.t] : a.v);
   let insnAddr = sb.addr;
+  // Instructions started so far (IMarks passed).
+  let started = 0;
 
   const evalExpr = (e: Expr): bigint => {
     switch (e.tag) {
@@ -92,15 +94,18 @@ export function interpret(sb: IRSB, s: GuestState, env: InterpEnv): BlockExit {
     }
   };
 
-  const leave = (next: number, jk: JumpKind): BlockExit => {
+  const leave = (next: number, jk: JumpKind, insns: number | undefined): BlockExit => {
     s.u64[OFF.RIP >> 3] = fromNum(next);
-    return { next, jk, insnAddr, insns: undefined };
+    return { next, jk, insnAddr, insns };
   };
 
   try {
     for (const st of sb.stmts) {
       switch (st.tag) {
-        case 'imark': insnAddr = st.addr; break;
+        case 'imark':
+          insnAddr = st.addr;
+          started++;
+          break;
         case 'wrtmp': T[st.t] = evalExpr(st.e); break;
         case 'put': {
           const ty = st.a.tag === 'tmp' ? tyenv[st.a.t] : st.a.ty;
@@ -113,7 +118,8 @@ export function interpret(sb: IRSB, s: GuestState, env: InterpEnv): BlockExit {
           break;
         }
         case 'exit':
-          if (val(st.guard) !== 0n) return leave(st.dst, st.jk);
+          // A trap leaves before its instruction completes; a branch after (as compiled exits count).
+          if (val(st.guard) !== 0n) return leave(st.dst, st.jk, st.jk.startsWith('Sig') ? started - 1 : started);
           break;
         case 'dirty': {
           if (st.guard && val(st.guard) === 0n) {
@@ -135,5 +141,5 @@ export function interpret(sb: IRSB, s: GuestState, env: InterpEnv): BlockExit {
     }
     throw e;
   }
-  return leave(toNum(val(sb.next)), sb.jk);
+  return leave(toNum(val(sb.next)), sb.jk, undefined);
 }

@@ -1,7 +1,7 @@
 /**
  * The translation cache and run loop: a block that chased a jump into other code is dropped when
  * that code changes (its extents include the chased range, not only the bytes after its start),
- * and the run then sees the new instructions; a compiled block left by a side exit counts the
+ * and the run then sees the new instructions; a block left by a side exit counts the
  * instructions it completed, not all of its own.
  */
 import { describe, it } from 'node:test';
@@ -40,7 +40,7 @@ describe('dispatcher', () => {
     assert.equal(d.translations, 2);
   });
 
-  it('a side exit of compiled code counts the instructions run up to it', () => {
+  it('a side exit counts the instructions run up to it, compiled or interpreted', () => {
     // 0x1000: mov eax, 1; test eax, eax; jnz 0x1100; nop; nop; nop; ud2      0x1100: ud2
     const code = new Uint8Array(0x200);
     code.set([0xb8, 1, 0, 0, 0, 0x85, 0xc0, 0x0f, 0x85, 0xf3, 0, 0, 0, 0x90, 0x90, 0x90, 0x0f, 0x0b], 0);
@@ -48,11 +48,13 @@ describe('dispatcher', () => {
     const fetch = (a: number, n: number): Uint8Array | undefined =>
       a >= CODE && a < CODE + code.length ? code.subarray(a - CODE, Math.min(code.length, a - CODE + n)) : undefined;
     const env: InterpEnv = { mem: new ViewMemory({ readView: () => undefined, writeView: () => undefined }), dirty: {} };
-    const d = new Dispatcher(fetch, { hotThreshold: 0 });
-    const s = new GuestState();
-    s.rip = CODE;
-    const r = d.run(s, env);
-    assert.deepEqual([r.exit?.jk, r.exit?.insnAddr], ['SigILL', 0x1100]);
-    assert.equal(r.insns, 3 + 1, 'mov, test, jnz, then the ud2 block');
+    for (const opts of [{ hotThreshold: 0 }, { interpret: true }]) {
+      const d = new Dispatcher(fetch, opts);
+      const s = new GuestState();
+      s.rip = CODE;
+      const r = d.run(s, env);
+      assert.deepEqual([r.exit?.jk, r.exit?.insnAddr], ['SigILL', 0x1100]);
+      assert.equal(r.insns, 3 + 1, `mov, test, jnz, then the ud2 block (${JSON.stringify(opts)})`);
+    }
   });
 });
