@@ -5,6 +5,7 @@
  * memcpy-like functions also check for overlapping arguments, and copy definedness with the bytes.
  */
 import type { Replacement, RedirectCall } from '../process/redirect';
+import type { GuestMemory, Region } from '../memory/guest-memory';
 
 /** What the replacements need from memcheck. */
 export interface StrMemChecker {
@@ -54,6 +55,27 @@ function scanLength(call: RedirectCall, addr: number, max = MAX_STRING): number 
     n += span;
   }
   return max;
+}
+
+/**
+ * Reads guest bytes one at a time through the region that holds them, looking a region up only
+ * when a read leaves the last one (a one-byte view per byte allocated on every step of strcmp).
+ */
+class ByteReader {
+  private r: Region | undefined;
+
+  constructor(private readonly mem: GuestMemory) {}
+
+  /** The byte at addr, or -1 when it is not mapped. */
+  at(addr: number): number {
+    let r = this.r;
+    if (r === undefined || addr < r.start || addr >= r.end) {
+      r = this.mem.find(addr);
+      if (r === undefined) return -1;
+      this.r = r;
+    }
+    return r.chunk.bytes[r.chunkOffset + (addr - r.start)];
+  }
 }
 
 function overlaps(dst: number, dlen: number, src: number, slen: number): boolean {
@@ -229,16 +251,15 @@ function stringReplacements(c: StrMemChecker): Replacement[] {
         const b = call.num(1);
         const max = name.includes('n') && name !== 'strcasecmp' ? call.num(2) : MAX_STRING;
         const fold = name.includes('case');
-        const mem = call.proc.mem;
+        const ra = new ByteReader(call.proc.mem);
+        const rb = new ByteReader(call.proc.mem);
         // Compare byte by byte, checking only the bytes a naive loop reads.
         let i = 0;
         for (; i < max; i++) {
-          const va = mem.view(a + i, 1);
-          const vb = mem.view(b + i, 1);
-          if (!va) return fault(call, a + i);
-          if (!vb) return fault(call, b + i);
-          let x = va[0];
-          let y = vb[0];
+          let x = ra.at(a + i);
+          let y = rb.at(b + i);
+          if (x < 0) return fault(call, a + i);
+          if (y < 0) return fault(call, b + i);
           if (fold) {
             if (x >= 65 && x <= 90) x += 32;
             if (y >= 65 && y <= 90) y += 32;
@@ -321,10 +342,11 @@ function stringReplacements(c: StrMemChecker): Replacement[] {
         const ch = Number(call.arg(1) & 0xffn);
         const mem = call.proc.mem;
         if (name === 'rawmemchr') {
+          const r = new ByteReader(mem);
           for (let i = 0; ; i++) {
-            const v = mem.view(s + i, 1);
-            if (!v) return fault(call, s + i);
-            if (v[0] === ch) {
+            const v = r.at(s + i);
+            if (v < 0) return fault(call, s + i);
+            if (v === ch) {
               c.read(call, s, i + 1);
               return s + i;
             }

@@ -81,6 +81,7 @@ const CASES: OracleCase[] = [
   { program: program('stack_below_sp.c'), kinds: ['InvalidRead'] },
 
   { program: program('str_overread.c'), kinds: ['InvalidRead'] },
+  { program: program('str_compare.c'), kinds: ['InvalidRead', 'UninitCondition'] },
   { program: program('calloc_inline.c'), kinds: ['InvalidRead'] },
   { program: { ...program('thread_error.c'), flags: ['-pthread'] }, kinds: ['InvalidRead', 'InvalidWrite'] },
   // ---- frees
