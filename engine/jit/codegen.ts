@@ -20,7 +20,7 @@
  */
 import { GuestState, OFF } from './guest-state';
 import { PURE_HELPERS } from './helpers';
-import type { BlockExit, InterpEnv } from './interp';
+import { BlockExit, InterpEnv, sideExitInsns } from './interp';
 import type { FusedNames } from './fused-access';
 import { Atom, Binop, Conv, Expr, exprAtoms, IRSB, Stmt, Ty, tyBytes, UnopSame } from './ir';
 import { toNum } from './bigint-bits';
@@ -95,8 +95,7 @@ export function compileCode(sb: IRSB, opts: CompileOptions = {}): CompiledCode {
       ia = s.addr;
       n++;
     }
-    // A trap leaves before its instruction completes; a branch after.
-    if (s.tag === 'exit') exits.push({ next: s.dst, jk: s.jk, insnAddr: ia, insns: s.jk.startsWith('Sig') ? n - 1 : n });
+    if (s.tag === 'exit') exits.push({ next: s.dst, jk: s.jk, insnAddr: ia, insns: sideExitInsns(s.jk, n) });
   }
   const lastInsn = ia;
   const fallThrough: BlockExit | undefined = sb.next.tag === 'const' ? { next: Number(sb.next.v), jk: sb.jk, insnAddr: lastInsn, insns: undefined } : undefined;

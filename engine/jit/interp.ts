@@ -40,6 +40,14 @@ export interface BlockExit {
   readonly insns?: number;
 }
 
+/**
+ * Instructions a block completed when a side exit of kind jk leaves it in its n-th instruction:
+ * a trap leaves before that instruction completes, a branch after it.
+ */
+export function sideExitInsns(jk: JumpKind, n: number): number {
+  return jk.startsWith('Sig') ? n - 1 : n;
+}
+
 const M64 = (1n << 64n) - 1n;
 
 /** Reads ty bits of guest state at off. */
@@ -118,8 +126,7 @@ export function interpret(sb: IRSB, s: GuestState, env: InterpEnv): BlockExit {
           break;
         }
         case 'exit':
-          // A trap leaves before its instruction completes; a branch after (as compiled exits count).
-          if (val(st.guard) !== 0n) return leave(st.dst, st.jk, st.jk.startsWith('Sig') ? started - 1 : started);
+          if (val(st.guard) !== 0n) return leave(st.dst, st.jk, sideExitInsns(st.jk, started));
           break;
         case 'dirty': {
           if (st.guard && val(st.guard) === 0n) {
