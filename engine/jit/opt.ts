@@ -16,7 +16,7 @@
  */
 import { foldOrSimplify } from './fold';
 import { GUEST_STATE_BUFFER_SIZE } from './guest-state';
-import { Atom, atomTy, Expr, exprAtoms, IRSB, Stmt, Ty, tyBytes } from './ir';
+import { Atom, atomTy, Expr, exprAtoms, IRSB, mkConst, Stmt, Ty, tyBytes, tyMask } from './ir';
 
 /** Optimises a block (returns a new one; the input is not changed). */
 export function optimize(sb: IRSB): IRSB {
@@ -31,13 +31,29 @@ function forward(sb: IRSB): IRSB {
   const R = (a: Atom): Atom => (a.tag === 'tmp' ? subst[a.t] ?? a : a);
   const out: Stmt[] = [];
   const pure = new Map<string, Atom>();
+  // The expression of each temporary kept, for narrowing a known wider value (undefined: a Get or unknown).
+  const defs: (Expr | undefined)[] = new Array<Expr | undefined>(sb.tyenv.length);
   for (const s of sb.stmts) {
     switch (s.tag) {
       case 'wrtmp': {
         const e = rewrite(s.e, R);
         if (e.tag === 'get') {
-          const k = known.get(e.off, e.ty);
+          // The low part of a wider value the block wrote or read (`add eax, 1` after `mov rax, …`,
+          // a 32-bit operation's zero-extended result read again by the next one) is that value narrowed.
+          const w = known.wider(e.off, e.ty);
+          const k = known.get(e.off, e.ty) ?? narrowed(w, e.ty, defs);
           if (k) { subst[s.t] = k; break; }
+          if (w) {
+            // The wider value stays the known one; the same narrowing again reuses this one.
+            const ne: Expr = { tag: 'conv', op: 'Narrow', from: w.ty, to: e.ty, a: w.a };
+            const key = pureKey(ne)!;
+            const seen = pure.get(key);
+            if (seen) { subst[s.t] = seen; break; }
+            pure.set(key, { tag: 'tmp', t: s.t });
+            out.push({ tag: 'wrtmp', t: s.t, e: ne });
+            defs[s.t] = ne;
+            break;
+          }
           out.push({ tag: 'wrtmp', t: s.t, e });
           known.set(e.off, e.ty, { tag: 'tmp', t: s.t });
           break;
@@ -51,6 +67,7 @@ function forward(sb: IRSB): IRSB {
           pure.set(key, { tag: 'tmp', t: s.t });
         }
         out.push({ tag: 'wrtmp', t: s.t, e });
+        defs[s.t] = e;
         break;
       }
       case 'put': {
@@ -94,6 +111,13 @@ class KnownState {
     return KnownState.ty[off] === ty ? KnownState.atom[off] : undefined;
   }
 
+  /** The known value of a wider access at the same offset (its low bytes hold (off, ty)), if any. */
+  wider(off: number, ty: Ty): { ty: Ty; a: Atom } | undefined {
+    const t = KnownState.ty[off] as Ty;
+    const a = KnownState.atom[off];
+    return t > ty && a !== undefined ? { ty: t, a } : undefined;
+  }
+
   set(off: number, ty: Ty, a: Atom): void {
     KnownState.ty[off] = ty;
     KnownState.atom[off] = a;
@@ -119,6 +143,17 @@ class KnownState {
     }
     this.used.length = 0;
   }
+}
+
+/**
+ * The low `ty` bits of a known wider value without a new operation: a constant's low bits, or
+ * x when the value is x zero- or sign-extended from `ty`.
+ */
+function narrowed(w: { ty: Ty; a: Atom } | undefined, ty: Ty, defs: readonly (Expr | undefined)[]): Atom | undefined {
+  if (!w) return undefined;
+  if (w.a.tag === 'const') return mkConst(ty, w.a.v & tyMask(ty));
+  const d = defs[w.a.t];
+  return d?.tag === 'conv' && (d.op === 'ZExt' || d.op === 'SExt') && d.from === ty ? d.a : undefined;
 }
 
 const atomKey = (a: Atom): string => (a.tag === 'tmp' ? `t${a.t}` : `${a.ty}:${a.v}`);

@@ -305,7 +305,7 @@ export class ShadowMemory {
    * little-endian BigInt (translated code's shadow load; the caller checked addressability).
    */
   loadV(addr: number, size: number): bigint {
-    const c = this.chunkAt(Math.floor(addr / CHUNK));
+    const c = this.chunkOf(addr);
     const o = addr - this.lastBase;
     if (c.state === DEFINED) return 0n;
     if (c.state !== MIXED || o + size > CHUNK) return this.loadVSlow(addr, size);
@@ -338,8 +338,8 @@ export class ShadowMemory {
    * that are not addressable keep no V bits, as in memcheck.
    */
   storeV(addr: number, size: number, vbits: bigint): void {
-    const no = Math.floor(addr / CHUNK);
-    const c = this.chunkAt(no);
+    const c = this.chunkOf(addr);
+    const no = this.lastNo;
     const o = addr - this.lastBase;
     if (vbits === 0n) {
       if (c.state === DEFINED) return;
@@ -452,14 +452,8 @@ export class ShadowMemory {
    * bitmap test for accesses inside a bitmap byte.
    */
   checkAccess(addr: number, size: number): boolean {
-    // Offset from the cached chunk's base: no division when the access hits it.
-    let o = addr - this.lastBase;
-    let c: Chunk;
-    if (o >= 0 && o < CHUNK) c = this.lastChunk;
-    else {
-      c = this.chunkAt(Math.floor(addr / CHUNK));
-      o = addr - this.lastBase;
-    }
+    const c = this.chunkOf(addr);
+    const o = addr - this.lastBase;
     const st = c.state;
     if (o + size <= CHUNK) {
       if (st === UNDEFINED || st === DEFINED) return true;
@@ -599,6 +593,14 @@ export class ShadowMemory {
   }
 
   // ---------------------------------------------------------------- internals
+
+  /** The chunk holding addr, which then is the chunk used last (lastBase, lastNo). */
+  private chunkOf(addr: number): Chunk {
+    // Offset from the cached chunk's base: no division when the access hits it.
+    const o = addr - this.lastBase;
+    if (o >= 0 && o < CHUNK) return this.lastChunk;
+    return this.chunkAt(Math.floor(addr / CHUNK));
+  }
 
   private chunkAt(no: number): Chunk {
     if (no === this.lastNo) return this.lastChunk;
