@@ -19,6 +19,11 @@ import type { GuestState } from './guest-state';
 export interface DispatchOptions extends LiftOptions {
   /** A tool's instrumentation (memcheck's instrumentMemcheck), applied after optimisation. */
   readonly instrument?: (sb: IRSB) => IRSB;
+  /**
+   * A tool's fast instrumentation, used first where it gives one: its side exits of kind
+   * 'SlowPath' continue on the full instrumentation from that instruction.
+   */
+  readonly instrumentFast?: (sb: IRSB) => IRSB | undefined;
   /** Run blocks through the interpreter instead of compiled JS (slow; for debugging). */
   readonly interpret?: boolean;
   /**
@@ -34,6 +39,8 @@ export interface DispatchOptions extends LiftOptions {
 const HOT_THRESHOLD = 30;
 /** Extra runs a self-looping compiled block may make per call (its loop stays within the run budget's order). */
 const SELF_LOOPS = 1000;
+/** Exits to the full translation after which a fast translation is replaced by the full one. */
+const SLOW_PATH_LIMIT = 1000;
 
 /** One cached translation. */
 interface Translation {
@@ -47,6 +54,9 @@ interface Translation {
   code?: CompiledCode;
   /** Interpreted runs left before the block is compiled. */
   coldRuns: number;
+  /** The tool's fast instrumentation (instrumentFast), and how often it left for the full one. */
+  fast: boolean;
+  slowPaths: number;
   /** The block that followed last time (a direct link, valid while `linkEpoch` is current). */
   next?: Translation;
   nextAddr?: number;
@@ -66,6 +76,8 @@ const FAST_SIZE = 4096;
 
 export class Dispatcher {
   private readonly cache = new Map<number, Translation>();
+  /** Full translations by address, where fast ones left for them ('SlowPath' exits). */
+  private readonly slow = new Map<number, Translation>();
   // A direct-mapped cache by address in front of the map: guest code addresses are above 2^31,
   // so Map lookups hash heap numbers, which cost more than a returning block's own run.
   private readonly fastAddr = new Float64Array(FAST_SIZE).fill(-1);
@@ -85,18 +97,44 @@ export class Dispatcher {
     if (this.fastAddr[i] === addr) return this.fastT[i]!;
     let t = this.cache.get(addr);
     if (!t) {
-      const sb = liftBlock(this.fetch, addr, this.opts);
-      let ir = optimize(sb);
-      if (this.opts.instrument) ir = optimize(this.opts.instrument(ir));
-      const hot = this.opts.interpret ? Infinity : this.opts.hotThreshold ?? HOT_THRESHOLD;
-      t = { addr, extents: codeExtents(sb), insns: sb.insns, ir, coldRuns: hot };
-      if (hot <= 0) this.compile(t);
+      t = this.translate(addr, true);
       this.cache.set(addr, t);
-      this.translations++;
     }
     this.fastAddr[i] = addr;
     this.fastT[i] = t;
     return t;
+  }
+
+  /** Lifts, optimises and instruments the block at addr (with the fast instrumentation if allowed and there is one). */
+  private translate(addr: number, fast: boolean): Translation {
+    const sb = liftBlock(this.fetch, addr, this.opts);
+    let ir = optimize(sb);
+    const { instrument, instrumentFast } = this.opts;
+    const f = fast && instrumentFast ? instrumentFast(ir) : undefined;
+    if (f) ir = optimize(f);
+    else if (instrument) ir = optimize(instrument(ir));
+    const hot = this.opts.interpret ? Infinity : this.opts.hotThreshold ?? HOT_THRESHOLD;
+    const t: Translation = { addr, extents: codeExtents(sb), insns: sb.insns, ir, coldRuns: hot, fast: f !== undefined, slowPaths: 0 };
+    if (hot <= 0) this.compile(t);
+    this.translations++;
+    return t;
+  }
+
+  /** The full translation at addr, after fast translation t left for it; t becomes a full one after SLOW_PATH_LIMIT of those. */
+  private slowPath(t: Translation, addr: number): Translation {
+    if (t.fast && ++t.slowPaths >= SLOW_PATH_LIMIT) {
+      const full = this.translate(t.addr, false);
+      t.ir = full.ir;
+      t.code = full.code;
+      t.coldRuns = full.coldRuns;
+      t.fast = false;
+    }
+    let s = this.slow.get(addr);
+    if (!s) {
+      s = this.translate(addr, false);
+      this.slow.set(addr, s);
+    }
+    return s;
   }
 
   private compile(t: Translation): void {
@@ -109,18 +147,8 @@ export class Dispatcher {
 
   /** Drops translations overlapping [start, end) (guest code changed or went away). */
   invalidate(start: number, end: number): void {
-    let dropped = false;
-    for (const [a, t] of this.cache) {
-      const x = t.extents;
-      for (let i = 0; i < x.length; i += 2) {
-        if (x[i] < end && x[i + 1] > start) {
-          this.cache.delete(a);
-          dropped = true;
-          break;
-        }
-      }
-    }
-    if (dropped) {
+    const dropped = dropOverlapping(this.cache, start, end) + dropOverlapping(this.slow, start, end);
+    if (dropped > 0) {
       this.epoch++;
       this.fastAddr.fill(-1);
       this.fastT.fill(undefined);
@@ -146,6 +174,10 @@ export class Dispatcher {
         if (--t.coldRuns <= 0) this.compile(t);
       }
       const jk = exit.jk;
+      if (jk === 'SlowPath') {
+        t = this.slowPath(t, exit.next);
+        continue;
+      }
       if (jk !== 'Boring' && jk !== 'Call' && jk !== 'Ret') return { exit, insns };
       if (insns >= maxInsns) return { insns };
       // Follow the link to the block that came next last time instead of looking it up.
@@ -160,6 +192,22 @@ export class Dispatcher {
       t = n;
     }
   }
+}
+
+/** Deletes the translations whose code overlaps [start, end); returns how many. */
+function dropOverlapping(cache: Map<number, Translation>, start: number, end: number): number {
+  let n = 0;
+  for (const [a, t] of cache) {
+    const x = t.extents;
+    for (let i = 0; i < x.length; i += 2) {
+      if (x[i] < end && x[i + 1] > start) {
+        cache.delete(a);
+        n++;
+        break;
+      }
+    }
+  }
+  return n;
 }
 
 /**

@@ -45,7 +45,7 @@ export interface BlockExit {
  * a trap leaves before that instruction completes, a branch after it.
  */
 export function sideExitInsns(jk: JumpKind, n: number): number {
-  return jk.startsWith('Sig') ? n - 1 : n;
+  return jk.startsWith('Sig') || jk === 'SlowPath' ? n - 1 : n;
 }
 
 const M64 = (1n << 64n) - 1n;

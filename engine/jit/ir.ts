@@ -164,7 +164,10 @@ export type Stmt = IMark | WrTmp | Put | Store | Exit | Dirty;
  * and the traps: int3 (SigTRAP, the target is the next instruction), ud2 (SigILL), a divide
  * error (SigFPE) and a misaligned SSE access (SigSEGV), whose target is the trapping instruction.
  */
-export type JumpKind = 'Boring' | 'Call' | 'Ret' | 'Syscall' | 'NoDecode' | 'SigTRAP' | 'SigILL' | 'SigFPE' | 'SigSEGV';
+export type JumpKind = 'Boring' | 'Call' | 'Ret' | 'Syscall' | 'NoDecode' | 'SigTRAP' | 'SigILL' | 'SigFPE' | 'SigSEGV'
+  // A tool's fast translation met a value it does not handle: run this instruction and what
+  // follows on the tool's full translation (the dispatcher does; the state is as before it).
+  | 'SlowPath';
 
 /** A superblock: one entry, side exits, and a final jump to `next`. */
 export interface IRSB {

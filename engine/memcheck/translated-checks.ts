@@ -128,6 +128,7 @@ export function memcheckJitTool(mc: Memcheck, opts: TranslatedCheckOptions, jit:
   };
   return {
     instrument: (sb) => instrumentMemcheck(sb, { detail: opts.detail, trackSp: true, origins: opts.trackOrigins && !!origins }),
+    instrumentFast: opts.trackOrigins ? undefined : (sb) => instrumentMemcheck(sb, { trackSp: true, fast: true }),
     dirty,
     fuse: { load: MC_DIRTY.loadV, store: MC_DIRTY.storeV },
     fused: (mem) => ({

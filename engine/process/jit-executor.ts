@@ -28,6 +28,8 @@ import type { Thread } from './thread';
 export interface JitTool {
   /** Instruments each optimised block (memcheck adds its shadow operations and checks). */
   readonly instrument?: (sb: IRSB) => IRSB;
+  /** A cheaper instrumentation tried first, leaving for the full one by 'SlowPath' exits (Dispatcher's instrumentFast). */
+  readonly instrumentFast?: (sb: IRSB) => IRSB | undefined;
   /** The dirty helpers the instrumented code calls. */
   readonly dirty?: Readonly<Record<string, DirtyFn>>;
   /** Which of them shadow loads and stores, and the fused pair over the translator's memory (fused-access.ts). */
@@ -157,7 +159,7 @@ export class JitExecutor {
     };
     const fused = tool.fuse && tool.fused?.(this.memory);
     const fuse = fused && tool.fuse;
-    this.dispatcher = new Dispatcher(this.fetch, { instrument: tool.instrument, fuse, chase: true });
+    this.dispatcher = new Dispatcher(this.fetch, { instrument: tool.instrument, instrumentFast: tool.instrumentFast, fuse, chase: true });
     const engineHelpers: Record<string, DirtyFn> = {
       cpuid: (_ia, leaf, sub) => {
         const [a, b, c, d] = cpuid(Number(leaf), Number(sub));

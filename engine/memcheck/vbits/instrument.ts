@@ -28,7 +28,7 @@ import { foldOrSimplify } from '../../jit/fold';
 import { gprOff, RSP, SHADOW_OFFSET } from '../../jit/guest-state';
 import { pureHelper } from '../../jit/helpers';
 import {
-  Atom, atomTy, Binop, BinopE, binopResultTy, Expr, IRBuilder, IRSB, JumpKind, Ty, tyBytes,
+  Atom, atomTy, Binop, BinopE, binopResultTy, Expr, exprTy, IRBuilder, IRSB, JumpKind, Ty, tyBytes,
 } from '../../jit/ir';
 import { Shadow } from './combinators';
 import { BlockDetail, blockDetail, DefinednessDetail } from './detail';
@@ -89,6 +89,16 @@ export interface McInstrumentOptions {
   readonly trackSp?: boolean;
   /** Origin tracking (--track-origins=yes): otags beside the V bits; see origins.ts. */
   readonly origins?: boolean;
+  /**
+   * The fast translation (not with origins): the block as if every value were defined, which
+   * nearly every value is. It first checks that the registers it reads are defined, and after
+   * each load that the loaded bytes are; otherwise it leaves with jk 'SlowPath' at the block's
+   * start or at the loading instruction (nothing of that instruction done yet), for the full
+   * translation to run from there. Addressability checks and stack tracking stay; stores and
+   * register writes record defined V bits. instrumentMemcheck returns undefined for a block
+   * where an instruction loads after it has written something (it could not leave cleanly).
+   */
+  readonly fast?: boolean;
 }
 
 const RSP_OFF = gprOff(RSP);
@@ -99,9 +109,32 @@ const SELF_IDIOMS: ReadonlySet<Binop> = new Set<Binop>(['Xor', 'Sub', 'CmpEQ8x16
 /** Exits the lifter adds for traps rather than program conditions. */
 const TRAP_EXITS: ReadonlySet<JumpKind> = new Set<JumpKind>(['SigFPE', 'SigSEGV']);
 
-/** Instruments a block for memcheck. */
-export function instrumentMemcheck(sb: IRSB, opts: McInstrumentOptions = {}): IRSB {
+/** Instruments a block for memcheck (undefined: no fast translation of this block). */
+export function instrumentMemcheck(sb: IRSB, opts: McInstrumentOptions & { fast: true }): IRSB | undefined;
+export function instrumentMemcheck(sb: IRSB, opts?: McInstrumentOptions): IRSB;
+export function instrumentMemcheck(sb: IRSB, opts: McInstrumentOptions = {}): IRSB | undefined {
+  if (opts.fast && (opts.origins || !loadsBeforeWrites(sb))) return undefined;
   return new Instrumenter(sb, opts).run();
+}
+
+/** True when no instruction of the block loads after it has written a register or memory or called a helper. */
+function loadsBeforeWrites(sb: IRSB): boolean {
+  let wrote = false;
+  for (const st of sb.stmts) {
+    if (st.tag === 'imark') wrote = false;
+    else if (st.tag === 'put' || st.tag === 'store' || st.tag === 'dirty') wrote = true;
+    else if (st.tag === 'wrtmp' && st.e.tag === 'load' && wrote) return false;
+  }
+  return true;
+}
+
+/** The guest-state reads of a block, one per offset (the widest), for the fast translation's entry check. */
+function stateReads(sb: IRSB): Map<number, Ty> {
+  const reads = new Map<number, Ty>();
+  for (const st of sb.stmts) {
+    if (st.tag === 'wrtmp' && st.e.tag === 'get' && (reads.get(st.e.off) ?? 0) < st.e.ty) reads.set(st.e.off, st.e.ty);
+  }
+  return reads;
 }
 
 class Instrumenter {
@@ -157,11 +190,17 @@ class Instrumenter {
     // made undefined at the call, below the new stack pointer, covers the 8 bytes it would mark.
     const skipSp = this.opts.trackSp && sb.jk === 'Call' ? this.lastRspPut() : -1;
     const moves = this.opts.trackSp ? this.moves : undefined;
+    let ia = sb.addr;
+    let checked = false;
     for (let i = 0; i < sb.stmts.length; i++) {
       const st = sb.stmts[i];
       switch (st.tag) {
         case 'imark':
           b.imark(st.addr, st.len);
+          // In its first instruction, before anything is done: are the registers the block reads defined?
+          if (this.opts.fast && !checked) this.entryCheck();
+          checked = true;
+          ia = st.addr;
           break;
         case 'wrtmp': {
           if (st.e.tag === 'load') moves?.access(st.e.addr);
@@ -169,6 +208,11 @@ class Instrumenter {
           const v = this.exprVbits(st.e, st.t);
           this.og?.assign(st.t, st.e, v);
           this.value.set(st.t, b.assign(this.copyExpr(st.e)));
+          if (this.opts.fast && st.e.tag === 'load') {
+            this.slowPathIf(b.binop('CmpNE', v, this.sh.defined(st.e.ty)), ia);
+            this.vbits.set(st.t, this.sh.defined(st.e.ty));
+            break;
+          }
           this.vbits.set(st.t, v);
           break;
         }
@@ -223,6 +267,25 @@ class Instrumenter {
     return b.finish(sb.addr, this.O(sb.next), sb.jk, sb.insns, sb.len);
   }
 
+  /** The fast translation's entry check: leave for the full translation if a register the block reads has an undefined bit. */
+  private entryCheck(): void {
+    const { b } = this;
+    let bad: Atom | undefined;
+    for (const [off, ty] of stateReads(this.sb)) {
+      const v = b.binop('CmpNE', b.get(off + SHADOW_OFFSET, ty), this.sh.defined(ty));
+      bad = bad ? b.binop('Or', bad, v) : v;
+    }
+    if (bad) b.exit(bad, 'SlowPath', this.sb.addr);
+  }
+
+  /** Leaves the fast translation for the full one at instruction ia when bad holds; a pending stack move is made on that path. */
+  private slowPathIf(bad: Atom, ia: number): void {
+    const { b } = this;
+    const p = this.opts.trackSp ? this.moves.pending() : undefined;
+    if (p) b.dirty(MC_DIRTY.spChange, [p.from, p.to], undefined, bad);
+    b.exit(bad, 'SlowPath', ia);
+  }
+
   /**
    * Reports once if a has undefined bits, then treats it as defined for the rest of the block
    * (memcheck's complainIfUndefined).
@@ -257,6 +320,8 @@ class Instrumenter {
   /** The V bits of an expression (emitting what computes them). */
   private exprVbits(e: Expr, t: number): Atom {
     const { b, sh } = this;
+    // Fast: every value is defined (entry check, loads checked); only loads have V bits to look at.
+    if (this.opts.fast && e.tag !== 'load') return sh.defined(exprTy(this.sb.tyenv, e));
     switch (e.tag) {
       case 'tmp': case 'const': return this.V(e);
       case 'get': return b.get(e.off + SHADOW_OFFSET, e.ty);

@@ -88,6 +88,11 @@ export class StackMoves {
     if (r !== undefined) this.emit(r.from, r.to);
   }
 
+  /** The pending run, left pending (a fast block's exit to the full translation emits it on that path only). */
+  pending(): { from: Atom; to: Atom } | undefined {
+    return this.run;
+  }
+
   /** The pending run, for the caller to emit in a call of its own (a return's, with its red zone). */
   take(): { from: Atom; to: Atom } | undefined {
     const r = this.run;
