@@ -86,6 +86,9 @@ export class Dispatcher {
   translations = 0;
   /** Blocks compiled to JS so far (the others are interpreted). */
   compiled = 0;
+  /** Translations with the fast instrumentation, and the exits from them to a full one. */
+  fastTranslations = 0;
+  slowPaths = 0;
   /** Bumped by every invalidation, which makes all links between translations stale. */
   private epoch = 0;
 
@@ -117,11 +120,13 @@ export class Dispatcher {
     const t: Translation = { addr, extents: codeExtents(sb), insns: sb.insns, ir, coldRuns: hot, fast: f !== undefined, slowPaths: 0 };
     if (hot <= 0) this.compile(t);
     this.translations++;
+    if (t.fast) this.fastTranslations++;
     return t;
   }
 
   /** The full translation at addr, after fast translation t left for it; t becomes a full one after SLOW_PATH_LIMIT of those. */
   private slowPath(t: Translation, addr: number): Translation {
+    this.slowPaths++;
     if (t.fast && ++t.slowPaths >= SLOW_PATH_LIMIT) {
       const full = this.translate(t.addr, false);
       t.ir = full.ir;

@@ -69,11 +69,14 @@ export interface JitHost {
 
 /** Counters for --stats=yes. */
 export interface JitStats {
-  /** Guest instructions run by translated code (a block left early counts whole). */
+  /** Guest instructions run by translated code (a block left by a side exit counts those before it). */
   translatedInsns: number;
   /** Instructions the lifter does not cover, single-stepped on Unicorn. */
   steppedInsns: number;
   translations: number;
+  /** Translations with the tool's fast instrumentation, and how often they left for the full one. */
+  fastTranslations: number;
+  slowPaths: number;
   /** Translations compiled to JS (the others ran too few times and stayed interpreted). */
   compiled: number;
   syscalls: number;
@@ -131,7 +134,7 @@ interface ThreadState {
 export class JitExecutor {
   readonly dispatcher: Dispatcher;
   readonly memory: ViewMemory;
-  readonly stats: JitStats = { translatedInsns: 0, steppedInsns: 0, translations: 0, compiled: 0, syscalls: 0 };
+  readonly stats: JitStats = { translatedInsns: 0, steppedInsns: 0, translations: 0, fastTranslations: 0, slowPaths: 0, compiled: 0, syscalls: 0 };
   private readonly env: InterpEnv;
   private readonly threads = new WeakMap<Thread, ThreadState>();
   /** The state being run, while translated code runs (helpers reporting errors look at it). */
@@ -260,6 +263,8 @@ export class JitExecutor {
       this.running = undefined;
       this.stats.translations = this.dispatcher.translations + (this.single?.translations ?? 0);
       this.stats.compiled = this.dispatcher.compiled + (this.single?.compiled ?? 0);
+      this.stats.fastTranslations = this.dispatcher.fastTranslations;
+      this.stats.slowPaths = this.dispatcher.slowPaths;
     }
   }
 

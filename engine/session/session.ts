@@ -262,5 +262,8 @@ export class Session {
     const pct = total ? ((100 * st.translatedInsns) / total).toFixed(4) : '100';
     this.text.umsg(`translator: ${total} guest instructions, ${st.translatedInsns} translated (${pct}%), ${st.steppedInsns} single-stepped on Unicorn\n`);
     this.text.umsg(`translator: ${st.translations} translations (${st.compiled} compiled to JS), ${st.syscalls} syscalls\n`);
+    if (st.fastTranslations) {
+      this.text.umsg(`translator: ${st.fastTranslations} fast translations (values assumed defined), ${st.slowPaths} exits from them to full ones\n`);
+    }
   }
 }
