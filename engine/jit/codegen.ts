@@ -282,15 +282,45 @@ class Gen {
   }
 
   body(): string {
-    if (this.loops) this.lines.push('let n = 0;', 'for (;;) {');
     const stmts = this.sb.stmts;
-    for (let i = 0; i < stmts.length; i++) {
+    let i = 0;
+    if (this.loops) {
+      this.lines.push('let n = 0;');
+      // An entry check runs once, before the loop: the block's own run cannot make it fail.
+      for (const end = this.entryCheckEnd(); i <= end; i++) this.stmt(stmts[i]);
+      this.lines.push('for (;;) {');
+    }
+    for (; i < stmts.length; i++) {
       if (this.fused(stmts[i], stmts[i + 1])) i++;
       else this.stmt(stmts[i]);
     }
     this.lines.push(`${this.again(this.sb.jk, this.sb.next)}u64[${RIP_SLOT}] = ${this.atom(this.sb.next)};`, this.leave(-1));
     if (this.loops) this.lines.push('}');
     return `"use strict";\n${this.lines.join('\n')}`;
+  }
+
+  /**
+   * The index of the block's entry check (a 'SlowPath' exit to its own start preceded only by
+   * reads of state and pure operations whose results are used nowhere after it), or -1.
+   */
+  private entryCheckEnd(): number {
+    const stmts = this.sb.stmts;
+    const local = new Map<number, number>();
+    for (let i = 0; i < stmts.length; i++) {
+      const s = stmts[i];
+      if (s.tag === 'imark') continue;
+      const count = (a: Atom): void => { if (a.tag === 'tmp') local.set(a.t, (local.get(a.t) ?? 0) + 1); };
+      if (s.tag === 'wrtmp' && s.e.tag !== 'load' && s.e.tag !== 'ccall') {
+        for (const a of exprAtoms(s.e)) count(a);
+        local.set(s.t, local.get(s.t) ?? 0);
+        continue;
+      }
+      if (s.tag !== 'exit' || s.jk !== 'SlowPath' || s.dst !== this.sb.addr) return -1;
+      count(s.guard);
+      for (const [t, n] of local) if (n !== this.uses[t]) return -1;
+      return i;
+    }
+    return -1;
   }
 
   /**

@@ -167,6 +167,8 @@ export type Stmt = IMark | WrTmp | Put | Store | Exit | Dirty;
 export type JumpKind = 'Boring' | 'Call' | 'Ret' | 'Syscall' | 'NoDecode' | 'SigTRAP' | 'SigILL' | 'SigFPE' | 'SigSEGV'
   // A tool's fast translation met a value it does not handle: run this instruction and what
   // follows on the tool's full translation (the dispatcher does; the state is as before it).
+  // One to the block's own start is an entry check that the block's own run cannot make fail:
+  // a compiled self-loop makes it once.
   | 'SlowPath';
 
 /** A superblock: one entry, side exits, and a final jump to `next`. */

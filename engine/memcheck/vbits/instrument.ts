@@ -91,8 +91,8 @@ export interface McInstrumentOptions {
   readonly origins?: boolean;
   /**
    * The fast translation (not with origins): the block as if every value were defined, which
-   * nearly every value is. It first checks that the registers it reads are defined, and after
-   * each load that the loaded bytes are; otherwise it leaves with jk 'SlowPath' at the block's
+   * nearly every value is. It first checks that the registers it reads or writes are defined, and
+   * after each load that the loaded bytes are; otherwise it leaves with jk 'SlowPath' at the block's
    * start or at the loading instruction (nothing of that instruction done yet), for the full
    * translation to run from there. Addressability checks and stack tracking stay; stores and
    * register writes record defined V bits. instrumentMemcheck returns undefined for a block
@@ -128,13 +128,19 @@ function loadsBeforeWrites(sb: IRSB): boolean {
   return true;
 }
 
-/** The guest-state reads of a block, one per offset (the widest), for the fast translation's entry check. */
-function stateReads(sb: IRSB): Map<number, Ty> {
-  const reads = new Map<number, Ty>();
+/**
+ * The guest state a block reads or writes, one access per offset (the widest), for the fast
+ * translation's entry check. Written parts count too: once their V bits are known to be 0, the
+ * fast block's writes of 0 there need not be made.
+ */
+function stateAccesses(sb: IRSB): Map<number, Ty> {
+  const acc = new Map<number, Ty>();
+  const note = (off: number, ty: Ty): void => { if ((acc.get(off) ?? 0) < ty) acc.set(off, ty); };
   for (const st of sb.stmts) {
-    if (st.tag === 'wrtmp' && st.e.tag === 'get' && (reads.get(st.e.off) ?? 0) < st.e.ty) reads.set(st.e.off, st.e.ty);
+    if (st.tag === 'wrtmp' && st.e.tag === 'get') note(st.e.off, st.e.ty);
+    else if (st.tag === 'put') note(st.off, atomTy(sb.tyenv, st.a));
   }
-  return reads;
+  return acc;
 }
 
 class Instrumenter {
@@ -152,9 +158,12 @@ class Instrumenter {
 
   /** Which operations of this block get the exact rules. */
   private readonly detail: BlockDetail;
+  /** The guest state a fast block's entry check covers: offset → widest access. */
+  private readonly checked: Map<number, Ty>;
 
   constructor(private readonly sb: IRSB, private readonly opts: McInstrumentOptions) {
     this.detail = blockDetail(sb, opts.detail ?? 'no');
+    this.checked = opts.fast ? stateAccesses(sb) : new Map();
     this.og = opts.origins
       ? new OriginPass(this.b, this.sh, { O: (a) => this.O(a), V: (a) => this.V(a), ty: (a) => this.tyOf(a) })
       : undefined;
@@ -223,7 +232,8 @@ class Instrumenter {
             // With origins, each move keeps its own instruction: its otag names it.
             if (this.og) moves.flush();
           }
-          b.put(st.off + SHADOW_OFFSET, this.V(st.a));
+          // In a fast block, V bits already 0 there (the entry check) stay 0.
+          if (!this.opts.fast || (this.checked.get(st.off) ?? 0) < this.tyOf(st.a)) b.put(st.off + SHADOW_OFFSET, this.V(st.a));
           this.og?.put(st.off, st.a);
           b.put(st.off, this.O(st.a));
           break;
@@ -267,11 +277,15 @@ class Instrumenter {
     return b.finish(sb.addr, this.O(sb.next), sb.jk, sb.insns, sb.len);
   }
 
-  /** The fast translation's entry check: leave for the full translation if a register the block reads has an undefined bit. */
+  /**
+   * The fast translation's entry check: leave for the full translation if guest state the block
+   * reads or writes has an undefined bit. A fast block writes only 0s to V bits, so afterwards
+   * they stay 0 there for the whole block (and each time round a self-loop).
+   */
   private entryCheck(): void {
     const { b } = this;
     let bad: Atom | undefined;
-    for (const [off, ty] of stateReads(this.sb)) {
+    for (const [off, ty] of this.checked) {
       const v = b.binop('CmpNE', b.get(off + SHADOW_OFFSET, ty), this.sh.defined(ty));
       bad = bad ? b.binop('Or', bad, v) : v;
     }
