@@ -206,7 +206,7 @@ class Instrumenter {
       switch (st.tag) {
         case 'imark':
           b.imark(st.addr, st.len);
-          // In its first instruction, before anything is done: are the registers the block reads defined?
+          // In its first instruction, before anything is done: is the state the block reads or writes defined?
           if (this.opts.fast && !checked) this.entryCheck();
           checked = true;
           ia = st.addr;
