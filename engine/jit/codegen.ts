@@ -305,11 +305,12 @@ class Gen {
    */
   private entryCheckEnd(): number {
     const stmts = this.sb.stmts;
+    // Uses of each temporary up to the check, to compare with its uses in the whole block.
     const local = new Map<number, number>();
+    const count = (a: Atom): void => { if (a.tag === 'tmp') local.set(a.t, (local.get(a.t) ?? 0) + 1); };
     for (let i = 0; i < stmts.length; i++) {
       const s = stmts[i];
       if (s.tag === 'imark') continue;
-      const count = (a: Atom): void => { if (a.tag === 'tmp') local.set(a.t, (local.get(a.t) ?? 0) + 1); };
       if (s.tag === 'wrtmp' && s.e.tag !== 'load' && s.e.tag !== 'ccall') {
         for (const a of exprAtoms(s.e)) count(a);
         local.set(s.t, local.get(s.t) ?? 0);

@@ -128,12 +128,18 @@ export class Dispatcher {
   private slowPath(t: Translation, addr: number): Translation {
     this.slowPaths++;
     if (t.fast && ++t.slowPaths >= SLOW_PATH_LIMIT) {
-      const full = this.translate(t.addr, false);
+      // Links to t stay valid: t takes the full translation's IR or code.
+      const full = this.full(t.addr);
       t.ir = full.ir;
       t.code = full.code;
       t.coldRuns = full.coldRuns;
       t.fast = false;
     }
+    return this.full(addr);
+  }
+
+  /** The full translation of the block at addr (made on first use). */
+  private full(addr: number): Translation {
     let s = this.slow.get(addr);
     if (!s) {
       s = this.translate(addr, false);

@@ -158,12 +158,9 @@ class Instrumenter {
 
   /** Which operations of this block get the exact rules. */
   private readonly detail: BlockDetail;
-  /** The guest state a fast block's entry check covers: offset → widest access. */
-  private readonly checked: Map<number, Ty>;
 
   constructor(private readonly sb: IRSB, private readonly opts: McInstrumentOptions) {
     this.detail = blockDetail(sb, opts.detail ?? 'no');
-    this.checked = opts.fast ? stateAccesses(sb) : new Map();
     this.og = opts.origins
       ? new OriginPass(this.b, this.sh, { O: (a) => this.O(a), V: (a) => this.V(a), ty: (a) => this.tyOf(a) })
       : undefined;
@@ -200,15 +197,15 @@ class Instrumenter {
     const skipSp = this.opts.trackSp && sb.jk === 'Call' ? this.lastRspPut() : -1;
     const moves = this.opts.trackSp ? this.moves : undefined;
     let ia = sb.addr;
-    let checked = false;
+    let entryChecked = false;
     for (let i = 0; i < sb.stmts.length; i++) {
       const st = sb.stmts[i];
       switch (st.tag) {
         case 'imark':
           b.imark(st.addr, st.len);
           // In its first instruction, before anything is done: is the state the block reads or writes defined?
-          if (this.opts.fast && !checked) this.entryCheck();
-          checked = true;
+          if (this.opts.fast && !entryChecked) this.entryCheck();
+          entryChecked = true;
           ia = st.addr;
           break;
         case 'wrtmp': {
@@ -232,8 +229,9 @@ class Instrumenter {
             // With origins, each move keeps its own instruction: its otag names it.
             if (this.og) moves.flush();
           }
-          // In a fast block, V bits already 0 there (the entry check) stay 0.
-          if (!this.opts.fast || (this.checked.get(st.off) ?? 0) < this.tyOf(st.a)) b.put(st.off + SHADOW_OFFSET, this.V(st.a));
+          // A fast block's entry check covers every part of the state it writes (stateAccesses),
+          // and found 0s there: they stay 0.
+          if (!this.opts.fast) b.put(st.off + SHADOW_OFFSET, this.V(st.a));
           this.og?.put(st.off, st.a);
           b.put(st.off, this.O(st.a));
           break;
@@ -285,7 +283,7 @@ class Instrumenter {
   private entryCheck(): void {
     const { b } = this;
     let bad: Atom | undefined;
-    for (const [off, ty] of this.checked) {
+    for (const [off, ty] of stateAccesses(this.sb)) {
       const v = b.binop('CmpNE', b.get(off + SHADOW_OFFSET, ty), this.sh.defined(ty));
       bad = bad ? b.binop('Or', bad, v) : v;
     }
