@@ -33,10 +33,15 @@ interface Outcome {
   rcxV: bigint;
   insns: number;
   translations: number;
+  /** Exits from fast translations to full ones, over all runs. */
+  slowPaths: number;
 }
 
-/** Runs the code once; dataV is the V bits of the 8 bytes at DATA, rbxV those of rbx at entry. */
-function run(fast: boolean, dataV: bigint, { rbxV = 0n, rcxV = 0n, hotThreshold = 0 } = {}): Outcome {
+/**
+ * Runs the code `runs` times with one dispatcher; dataV is the V bits of the 8 bytes at DATA,
+ * rbxV those of rbx at entry. Registers and counts are the last run's, reports all runs'.
+ */
+function run(fast: boolean, dataV: bigint, { rbxV = 0n, rcxV = 0n, hotThreshold = 0, runs = 1 } = {}): Outcome {
   const code = Uint8Array.from(BYTES);
   const fetch = (a: number, n: number): Uint8Array | undefined =>
     a >= CODE && a < CODE + code.length ? code.subarray(a - CODE, Math.min(code.length, a - CODE + n)) : undefined;
@@ -62,14 +67,20 @@ function run(fast: boolean, dataV: bigint, { rbxV = 0n, rcxV = 0n, hotThreshold 
     instrument: (sb) => instrumentMemcheck(sb, { trackSp: true }),
     instrumentFast: fast ? (sb) => instrumentMemcheck(sb, { trackSp: true, fast: true }) : undefined,
   });
-  const s = new GuestState();
-  s.rip = CODE;
-  s.u64[gprOff(RBX) >> 3] = BigInt(DATA);
-  s.u64[(gprOff(RBX) + SHADOW_OFFSET) >> 3] = rbxV;
-  s.u64[(gprOff(RCX) + SHADOW_OFFSET) >> 3] = rcxV;
-  const r = d.run(s, env);
-  assert.deepEqual([r.exit?.jk, r.exit?.insnAddr], ['SigILL', 0x1011]);
-  return { condFails, valueFails, rcx: s.gpr(RCX), rcxV: s.u64[(gprOff(RCX) + SHADOW_OFFSET) >> 3], insns: r.insns, translations: d.translations };
+  let s = new GuestState();
+  let insns = 0;
+  for (let i = 0; i < runs; i++) {
+    s = new GuestState();
+    s.rip = CODE;
+    s.u64[gprOff(RBX) >> 3] = BigInt(DATA);
+    s.u64[(gprOff(RBX) + SHADOW_OFFSET) >> 3] = rbxV;
+    s.u64[(gprOff(RCX) + SHADOW_OFFSET) >> 3] = rcxV;
+    const r = d.run(s, env);
+    assert.deepEqual([r.exit?.jk, r.exit?.insnAddr], ['SigILL', 0x1011]);
+    insns = r.insns;
+  }
+  const rcxVbits = s.u64[(gprOff(RCX) + SHADOW_OFFSET) >> 3];
+  return { condFails, valueFails, rcx: s.gpr(RCX), rcxV: rcxVbits, insns, translations: d.translations, slowPaths: d.slowPaths };
 }
 
 describe('memcheck fast translations', () => {
@@ -84,14 +95,14 @@ describe('memcheck fast translations', () => {
     it(`a register the block overwrites had undefined bits: the full translation defines them (${tier})`, () => {
       // The fast block writes no V bits where its entry check saw 0s; here it sees undefined ones.
       const fast = run(true, 0n, { rcxV: 0xffn, hotThreshold });
-      assert.deepEqual(fast, { ...run(false, 0n, { rcxV: 0xffn, hotThreshold }), translations: 2 });
+      assert.deepEqual(fast, { ...run(false, 0n, { rcxV: 0xffn, hotThreshold }), translations: 2, slowPaths: 1 });
       assert.deepEqual([fast.rcx, fast.rcxV, fast.condFails], [12n, 0n, []]);
     });
 
     it(`an undefined load leaves before its instruction, and the full translation reports (${tier})`, () => {
       const fast = run(true, 0xffn, { hotThreshold });
       // The fast block from 0x1000, then the full one from the load at 0x1005.
-      assert.deepEqual(fast, { ...run(false, 0xffn, { hotThreshold }), translations: 2 });
+      assert.deepEqual(fast, { ...run(false, 0xffn, { hotThreshold }), translations: 2, slowPaths: 1 });
       assert.deepEqual(fast.condFails, [0x100b]);
       assert.notEqual(fast.rcxV, 0n, 'rcx + an undefined rax is undefined');
     });
@@ -99,10 +110,19 @@ describe('memcheck fast translations', () => {
     it(`an undefined register the block reads sends it to the full translation at its start (${tier})`, () => {
       // rbx (the load's address) is the only register read before the block writes it.
       const fast = run(true, 0n, { rbxV: 0xffn, hotThreshold });
-      assert.deepEqual(fast, { ...run(false, 0n, { rbxV: 0xffn, hotThreshold }), translations: 2 });
+      assert.deepEqual(fast, { ...run(false, 0n, { rbxV: 0xffn, hotThreshold }), translations: 2, slowPaths: 1 });
       assert.deepEqual(fast.valueFails, [0x1005]);
     });
   }
+
+  it('replaces a fast translation that keeps leaving by its full one, which reports as before', () => {
+    const runs = 1100;
+    const fast = run(true, 0xffn, { runs });
+    // 1,000 exits to the full block at the load (0x1005), then the block at 0x1000 becomes its
+    // full translation (a third one): no further exits.
+    assert.deepEqual(fast, { ...run(false, 0xffn, { runs }), translations: 3, slowPaths: 1000 });
+    assert.equal(fast.condFails.length, runs);
+  });
 
   it('gives no fast translation to a block with an instruction that loads after it wrote', () => {
     const build = (storeFirst: boolean): IRSB => {
